@@ -274,7 +274,8 @@ def test_verify_reports_orphans_both_ways(store: Store) -> None:
     job = store.begin(prompt="never finished")
     with sqlite3.connect(store.catalog_path) as connection:
         connection.execute(
-            "INSERT INTO generations (job_id, status, created_at, path) VALUES ('gone', 'complete', ?, ?)",
+            "INSERT INTO generations (job_id, status, created_at, path)"
+            " VALUES ('gone', 'complete', ?, ?)",
             (datetime.now(timezone.utc).isoformat(), "2026/01/01/gone.wav"),
         )
     temporary = write(store.root / "2026" / "01" / "01" / f"{TEMPORARY_PREFIX}abc.wav", age_days=1)
