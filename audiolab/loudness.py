@@ -56,6 +56,7 @@ __all__ = [
     "sample_peak",
     "short_term",
     "true_peak",
+    "true_peak_envelope",
 ]
 
 # ---------------------------------------------------------------- constants
@@ -254,82 +255,109 @@ def _gather(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return rows
 
 
+class _PeakSearch:
+    """Points of ``x[lo:hi]`` whose oversampled value could exceed a threshold.
+
+    Point ``p`` is the interpolated stretch between ``x[p - 1]`` and ``x[p]``
+    (zero outside the signal); the points of ``[lo, hi)`` are ``lo .. hi - 1``,
+    and point ``len(x)`` too when ``hi`` is the end.
+
+    No interpolated point exceeds ``sum |taps|`` times the largest sample it
+    reads, nor the larger of its two neighbouring samples plus the second-
+    difference bound of :func:`_interpolator`. Blocks of 1024 points that the
+    first bound rules out are skipped; inside the others, blocks of 64 points
+    are ruled out by the second. What is left are the candidate blocks, with
+    their bounds, for :meth:`interpolate`. The threshold is ``floor`` and,
+    with ``above_samples``, the largest sample of the range too.
+    """
+
+    def __init__(
+        self, x: np.ndarray, sr: int, lo: int, hi: int, floor: float, *, above_samples: bool
+    ) -> None:
+        n = len(x)
+        coarse, fine = _PEAK_COARSE_BLOCK, _PEAK_FINE_BLOCK
+        segment = x[lo:hi]
+        n_full = len(segment) // coarse
+        block_max = _abs_max_rows(segment[: n_full * coarse], coarse)
+        if len(segment) > n_full * coarse:
+            block_max = np.append(block_max, np.max(np.abs(segment[n_full * coarse :])))
+        self.sample_peak = float(block_max.max()) if len(segment) else 0.0
+        # what a candidate must be able to beat: the floor, and the samples if asked
+        threshold = max(floor, self.sample_peak) if above_samples else floor
+        self.n_points = hi - lo + (1 if hi == n else 0)
+        self.lo = lo
+        self.bound = np.zeros(0)
+        self.candidates = np.zeros(0, dtype=np.int64)
+        factor = _oversampling_factor(sr)
+        if factor == 1:
+            return
+        self.taps, d2_gain = _interpolator(factor)
+        half = self.taps.shape[0] // 2
+        # Point p reads x[p - half .. p + half - 1]: point block c reads from sample
+        # blocks c - 1, c and c + 1 (counted from lo), and past the segment's edges.
+        n_blocks = -(-self.n_points // coarse)
+        left = np.abs(x[max(lo - half, 0) : lo]).max(initial=0.0)
+        right = np.abs(x[hi : hi + half]).max(initial=0.0)
+        around = np.concatenate(([left], block_max, [right, 0.0]))
+        near = np.maximum(
+            np.maximum(around[:n_blocks], around[1 : n_blocks + 1]), around[2 : n_blocks + 2]
+        )
+        gain = float(np.abs(self.taps).sum(axis=0).max())
+        self.promising = np.flatnonzero(gain * near > threshold)
+        if self.promising.size == 0:
+            return
+        # rows[:, i] = x[lo + c * coarse - half - 1 + i]; fine block f reads samples and
+        # second differences centred on rows[:, f * fine + 1 ...], in fine blocks f, f + 1.
+        self.rows = _gather(x, lo + self.promising * coarse - half - 1, coarse + 2 * fine)
+        self.per = coarse // fine
+        sample_max = _abs_max_rows(self.rows[:, 1 : 1 + (self.per + 1) * fine], fine)
+        d2 = self.rows[:, :-2] - 2.0 * self.rows[:, 1:-1] + self.rows[:, 2:]  # centred on i + 1
+        d2_max = _abs_max_rows(d2[:, : (self.per + 1) * fine], fine)
+        bound = np.maximum(sample_max[:, :-1], sample_max[:, 1:]) + d2_gain * np.maximum(
+            d2_max[:, :-1], d2_max[:, 1:]
+        )
+        self.bound = bound.ravel()
+        self.candidates = np.flatnonzero(self.bound > threshold)
+
+    def interpolate(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point index, largest |interpolated value|) of the fine blocks ``chosen``.
+
+        Both of shape (len(chosen), 64); points outside the range read 0.
+        """
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        fine, n_taps = _PEAK_FINE_BLOCK, self.taps.shape[0]
+        row, f = np.divmod(chosen, self.per)
+        reads = (f * fine + 1)[:, None] + np.arange(fine + n_taps - 1)[None, :]
+        segments = self.rows[row[:, None], reads]
+        values = np.abs(sliding_window_view(segments, n_taps, axis=1) @ self.taps).max(axis=2)
+        point = (self.promising[row] * _PEAK_COARSE_BLOCK + f * fine)[:, None] + np.arange(fine)
+        values[point >= self.n_points] = 0.0  # points of the next range, or after the end
+        return self.lo + point, values
+
+
 def _channel_peaks(
     x: np.ndarray, sr: int, lo: int = 0, hi: int | None = None, floor: float = 0.0
 ) -> tuple[float, float]:
     """Sample peak of ``x[lo:hi]`` and true peak (BS.1770-4 Annex 2) of its points.
 
-    Point ``p`` is the interpolated stretch between ``x[p - 1]`` and ``x[p]``
-    (zero outside the signal); the points of ``[lo, hi)`` are ``lo .. hi - 1``,
-    and point ``len(x)`` too when ``hi`` is the end. Returns amplitudes; the
-    true peak is ``floor`` when none of the points beats it.
-
-    Exact (the value of interpolating every point), but not brute force. No
-    interpolated point exceeds ``sum |taps|`` times the largest sample it
-    reads, nor the larger of its two neighbouring samples plus the second-
-    difference bound of :func:`_interpolator`. Blocks of 1024 points that the
-    first bound rules out are skipped; inside the others, blocks of 64 points
-    are ruled out by the second; the rest are interpolated, most promising
+    Returns amplitudes; the true peak is ``floor`` when no point beats it.
+    Exact (the value of interpolating every point), but not brute force: the
+    candidate blocks of :class:`_PeakSearch` are interpolated, most promising
     first, until no block left can beat the peak found so far. Music costs a
     pass over the samples and a little more; a full-scale steady tone, where
     every block could hold the peak, costs the full interpolation.
     """
-    n = len(x)
-    hi = n if hi is None else hi
-    factor = _oversampling_factor(sr)
-    coarse, fine = _PEAK_COARSE_BLOCK, _PEAK_FINE_BLOCK
-    segment = x[lo:hi]
-    n_full = len(segment) // coarse
-    block_max = _abs_max_rows(segment[: n_full * coarse], coarse)
-    if len(segment) > n_full * coarse:
-        block_max = np.append(block_max, np.max(np.abs(segment[n_full * coarse :])))
-    sample_peak = float(block_max.max()) if len(segment) else 0.0
-    peak = max(floor, sample_peak)
-    if factor == 1 or peak == 0.0:
-        return sample_peak, peak
-    taps, d2_gain = _interpolator(factor)
-    n_taps = taps.shape[0]
-    half = n_taps // 2
-    # Point p reads x[p - half .. p + half - 1]: point block c reads from sample
-    # blocks c - 1, c and c + 1 (counted from lo), and past the segment's edges.
-    n_points = hi - lo + (1 if hi == n else 0)
-    n_blocks = -(-n_points // coarse)
-    left = np.abs(x[max(lo - half, 0) : lo]).max(initial=0.0)
-    right = np.abs(x[hi : hi + half]).max(initial=0.0)
-    around = np.concatenate(([left], block_max, [right, 0.0]))
-    near = np.maximum(
-        np.maximum(around[:n_blocks], around[1 : n_blocks + 1]), around[2 : n_blocks + 2]
-    )
-    promising = np.flatnonzero(float(np.abs(taps).sum(axis=0).max()) * near > peak)
-    if promising.size == 0:
-        return sample_peak, peak
-    # rows[:, i] = x[lo + c * coarse - half - 1 + i]; fine block f reads samples and
-    # second differences centred on rows[:, f * fine + 1 ...], inside fine blocks f, f + 1.
-    rows = _gather(x, lo + promising * coarse - half - 1, coarse + 2 * fine)
-    per = coarse // fine + 1
-    sample_max = _abs_max_rows(rows[:, 1 : 1 + per * fine], fine)
-    d2 = rows[:, :-2] - 2.0 * rows[:, 1:-1] + rows[:, 2:]  # centred on rows[:, i + 1]
-    d2_max = _abs_max_rows(d2[:, : per * fine], fine)
-    bound = np.maximum(sample_max[:, :-1], sample_max[:, 1:]) + d2_gain * np.maximum(
-        d2_max[:, :-1], d2_max[:, 1:]
-    )
-    bound = bound.ravel()
-    order = np.flatnonzero(bound > peak)
-    order = order[np.argsort(-bound[order], kind="stable")]
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    width = fine + n_taps - 1
+    hi = len(x) if hi is None else hi
+    search = _PeakSearch(x, sr, lo, hi, floor, above_samples=True)
+    peak = max(floor, search.sample_peak)
+    order = search.candidates[np.argsort(-search.bound[search.candidates], kind="stable")]
     for first in range(0, order.size, _PEAK_BATCH):
         chosen = order[first : first + _PEAK_BATCH]
-        if bound[chosen[0]] <= peak:
+        if search.bound[chosen[0]] <= peak:
             break
-        row, f = np.divmod(chosen, per - 1)
-        segments = rows[row[:, None], (f * fine + 1)[:, None] + np.arange(width)[None, :]]
-        values = sliding_window_view(segments, n_taps, axis=1) @ taps  # (k, fine, phases)
-        point = (promising[row] * coarse + f * fine)[:, None] + np.arange(fine)[None, :]
-        values[point >= n_points] = 0.0  # points of the next segment, or after the end
-        peak = max(peak, float(np.max(np.abs(values))))
-    return sample_peak, peak
+        peak = max(peak, float(search.interpolate(chosen)[1].max()))
+    return search.sample_peak, peak
 
 
 def _oversampling_factor(sr: int) -> int:
@@ -760,6 +788,57 @@ def true_peak(audio: Any, sr: int) -> float:
     rate = check_sample_rate(sr)
     x = as_audio(audio)
     return _to_db(max(_channel_peaks(x[c], rate)[1] for c in range(x.shape[0])))
+
+
+def true_peak_envelope(audio: Any, sr: int, *, floor: float = 0.0) -> np.ndarray:
+    """Largest oversampled magnitude around each sample, over all channels.
+
+    ``envelope[n]`` is the largest absolute value of the signal oversampled as
+    in :func:`true_peak` between samples ``n - 1`` and ``n + 1`` (the sample
+    itself and the interpolated points on both sides), in any channel, so
+    ``envelope.max()`` is the true peak as an amplitude. A true-peak limiter
+    reads the gain each sample needs from it (:func:`audiolab.normalize.limit`).
+
+    Parameters
+    ----------
+    audio : numpy.ndarray or torch.Tensor
+        Mono or (channels, samples), 1 to 5 channels.
+    sr : int
+        Sample rate in Hz.
+    floor : float
+        Only values above this amplitude need to be exact: where the
+        oversampled signal provably stays at or below it, the envelope holds the
+        sample magnitudes instead, which saves interpolating quiet passages.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (samples,), amplitudes (full scale 1.0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sr = 48000
+    >>> x = np.hanning(sr) * np.sin(2 * np.pi * 12000 * np.arange(sr) / sr + np.pi / 4)
+    >>> envelope = true_peak_envelope(x, sr)
+    >>> bool(round(20 * np.log10(envelope.max()), 2) == round(true_peak(x, sr), 2))
+    True
+    """
+    rate = check_sample_rate(sr)
+    x = as_audio(audio)
+    n = x.shape[1]
+    envelope = np.max(np.abs(x), axis=0)
+    for channel in x:
+        search = _PeakSearch(channel, rate, 0, n, floor, above_samples=False)
+        for first in range(0, search.candidates.size, _PEAK_BATCH):
+            points, values = search.interpolate(search.candidates[first : first + _PEAK_BATCH])
+            # point p lies between samples p - 1 and p: both see it
+            points, values = points.ravel(), values.ravel()
+            inside = points < n
+            np.maximum.at(envelope, points[inside], values[inside])
+            before = (points >= 1) & (points <= n)
+            np.maximum.at(envelope, points[before] - 1, values[before])
+    return envelope
 
 
 # ------------------------------------------------------------------ report

@@ -1,0 +1,431 @@
+"""WAV writing: normalized, quantized, written atomically, read back and verified.
+
+:func:`export_wav` normalizes to the loudness target under the true-peak
+ceiling (:func:`audiolab.normalize.normalize`), quantizes to the bit depth,
+writes a temporary file in the target folder and renames it into place (no
+half-written file ever has the final name, and an existing file there is
+either left intact or replaced whole), then reads the file back and measures
+it: the returned :class:`ExportResult` says what the file measures, not what
+was intended.
+
+Quantization: ``PCM_16`` gets TPDF dither (the difference of two uniform
+random values of one LSB each, from a seeded generator, so exports are
+reproducible; samples that are exactly zero, digital silence, stay zero);
+``PCM_24`` and ``PCM_32`` are rounded (their noise floor is far below
+anything audible); ``FLOAT`` is written as 32-bit float. Integer formats
+clip at full scale; the normalized signal never reaches it.
+
+Examples
+--------
+>>> import tempfile, os
+>>> from audiolab.export import export_wav
+>>> from audiolab.testing import programme
+>>> folder = tempfile.mkdtemp()
+>>> result = export_wav(programme(3.0, 32000), os.path.join(folder, "clip.wav"), 32000)
+>>> round(result.output_lufs, 1), result.true_peak_dbtp <= -1.0, result.within_tolerance
+(-16.0, True, True)
+>>> path, size = result  # the seed's (path, file_size_bytes)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audiolab import loudness
+from audiolab._audio import MAX_EXPORT_CHANNELS, AudioError, as_audio, check_sample_rate
+
+__all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]
+
+#: soundfile subtypes audiolab writes, and their full scale for integer PCM.
+BIT_DEPTHS = {"PCM_16": 2**15, "PCM_24": 2**23, "PCM_32": 2**31, "FLOAT": None}
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 192000
+#: Temporary files start with this (``Store.verify`` recognizes leftovers by it).
+TEMPORARY_PREFIX = ".tmp-"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What was written, as measured from the file itself.
+
+    Unpacks as the seed's ``(path, file_size_bytes)``.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    file_size_bytes : int
+    sample_rate, channels : int
+    bit_depth : str
+        ``"PCM_16"``, ``"PCM_24"``, ``"PCM_32"`` or ``"FLOAT"``.
+    duration_seconds : float
+    input_lufs : float or None
+        Loudness of the input (None when it is shorter than 400 ms).
+    output_lufs : float or None
+        Loudness of the file (None when it is shorter than 400 ms).
+    gain_db : float
+        Gain applied (0 without normalization).
+    true_peak_dbtp : float
+        True peak of the file.
+    limited : bool
+        Whether the true-peak limiter acted.
+    target_lufs : float or None
+        The target (None without normalization).
+    within_tolerance : bool or None
+        ``|output_lufs - target_lufs| <= tolerance_lu`` and the true peak under
+        the ceiling; None without normalization (there is no target).
+    clipped_samples : int
+        Samples that hit full scale in an integer format.
+    message : str or None
+        Why the target was not reached, when it was not.
+    """
+
+    path: Path
+    file_size_bytes: int
+    sample_rate: int
+    channels: int
+    bit_depth: str
+    duration_seconds: float
+    input_lufs: float | None
+    output_lufs: float | None
+    gain_db: float
+    true_peak_dbtp: float
+    limited: bool
+    target_lufs: float | None = None
+    within_tolerance: bool | None = None
+    clipped_samples: int = 0
+    message: str | None = field(default=None)
+
+    def __iter__(self) -> Iterator[Any]:
+        """The seed's ``(path, file_size_bytes)``."""
+        return iter((self.path, self.file_size_bytes))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int) -> Any:
+        return (self.path, self.file_size_bytes)[index]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (the path as a string, non-finite numbers as None).
+
+        Examples
+        --------
+        >>> from pathlib import Path
+        >>> ExportResult(Path("a.wav"), 44, 8000, 1, "PCM_16", 0.0, None, None, 0.0,
+        ...              float("-inf"), False).to_dict()["true_peak_dbtp"] is None
+        True
+        """
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, Path):
+                value = str(value)
+            elif isinstance(value, float) and not math.isfinite(value):
+                value = None
+            out[name] = value
+        return out
+
+
+class BatchExportError(AudioError):
+    """Some items of :func:`export_wav_batch` failed; the others were written.
+
+    Attributes
+    ----------
+    results : list
+        One entry per item: its :class:`ExportResult`, or the exception.
+    errors : dict
+        Item index -> exception, for the failed ones.
+    """
+
+    def __init__(self, results: list[Any]) -> None:
+        self.results = results
+        self.errors = {i: r for i, r in enumerate(results) if isinstance(r, Exception)}
+        lines = "; ".join(f"item {i}: {err}" for i, err in self.errors.items())
+        super().__init__(f"{len(self.errors)} of {len(results)} exports failed ({lines})")
+
+
+def _check_options(sample_rate: Any, bit_depth: Any, tolerance_lu: Any) -> int:
+    rate = check_sample_rate(sample_rate)
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"sample rate must be from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz for WAV export, "
+            f"got {sample_rate!r}"
+        )
+    if bit_depth not in BIT_DEPTHS:
+        raise AudioError(f"bit_depth must be one of {', '.join(BIT_DEPTHS)}, got {bit_depth!r}")
+    if (
+        isinstance(tolerance_lu, bool)
+        or not isinstance(tolerance_lu, (int, float))
+        or tolerance_lu < 0
+    ):
+        raise AudioError(f"tolerance_lu must be a non-negative number, got {tolerance_lu!r}")
+    return rate
+
+
+def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, int]:
+    """(samples, frames) data for soundfile in the bit depth, and the clipped count."""
+    scale = BIT_DEPTHS[bit_depth]
+    if scale is None:
+        return audio.T.astype(np.float32), 0
+    scaled = np.multiply(audio.T, scale, order="C")  # (frames, channels) for soundfile
+    if bit_depth == "PCM_16":  # TPDF dither: the difference of two uniform values of one LSB
+        bits = np.random.default_rng(seed).integers(0, 2**32, scaled.shape, dtype=np.uint32)
+        dither = (bits & 0xFFFF).astype(np.float32)
+        dither -= (bits >> 16).astype(np.float32)
+        dither[scaled == 0.0] = 0.0  # digital silence stays silent
+        scaled += dither / 65536.0
+    np.rint(scaled, out=scaled)
+    clipped = int(np.count_nonzero((scaled > scale - 1) | (scaled < -scale)))
+    np.clip(scaled, -scale, scale - 1, out=scaled)
+    if bit_depth == "PCM_16":
+        return scaled.astype(np.int16), clipped
+    # soundfile takes 24-bit samples in the top bits of an int32
+    return (scaled.astype(np.int64) << (32 - int(math.log2(scale)) - 1)).astype(np.int32), clipped
+
+
+def _write_atomically(data: np.ndarray, path: Path, rate: int, bit_depth: str) -> None:
+    import soundfile as sf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{TEMPORARY_PREFIX}{secrets.token_hex(4)}-{path.name}")
+    try:
+        sf.write(temporary, data, rate, subtype=bit_depth, format="WAV")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def export_wav(
+    audio: Any,
+    path: str | os.PathLike[str],
+    sample_rate: int = 32000,
+    *,
+    normalize: bool = True,
+    target_lufs: float = -16.0,
+    true_peak_db: float = -1.0,
+    bit_depth: str = "PCM_16",
+    tolerance_lu: float = 0.5,
+    dither_seed: int = 0,
+) -> ExportResult:
+    """Write audio as a WAV file at a loudness target, and verify the file.
+
+    Parameters
+    ----------
+    audio : numpy.ndarray or torch.Tensor
+        Mono or (channels, samples) with 1 or 2 channels; a (1, C, T) batch of
+        one, as MusicGen returns it, is fine. Any float dtype, or integer PCM.
+    path : str or Path
+        The WAV file; parent folders are created.
+    sample_rate : int
+        8000 to 192000 Hz.
+    normalize : bool
+        Bring the loudness to ``target_lufs`` under ``true_peak_db``. Without
+        it the samples are written as they are (and may clip in PCM formats).
+    target_lufs : float
+        Integrated loudness of the file (BS.1770-4).
+    true_peak_db : float
+        True-peak ceiling in dBTP.
+    bit_depth : {'PCM_16', 'PCM_24', 'PCM_32', 'FLOAT'}
+        soundfile subtype.
+    tolerance_lu : float
+        How far from the target still counts as ``within_tolerance``.
+    dither_seed : int
+        Seed of the PCM_16 dither.
+
+    Returns
+    -------
+    ExportResult
+        Measured from the file as written. Unpacks as ``(path, file_size_bytes)``.
+
+    Raises
+    ------
+    AudioError
+        Bad audio, rate, bit depth or options; silent audio or audio shorter
+        than 400 ms with ``normalize=True``. Nothing is written then.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> from audiolab.testing import programme
+    >>> target = os.path.join(tempfile.mkdtemp(), "takes", "a.wav")
+    >>> clip = programme(2.0, 48000)
+    >>> result = export_wav(clip, target, 48000, target_lufs=-23, bit_depth="PCM_24")
+    >>> round(result.output_lufs, 1), result.bit_depth, result.path.parent.name
+    (-23.0, 'PCM_24', 'takes')
+    """
+    rate = _check_options(sample_rate, bit_depth, tolerance_lu)
+    x = as_audio(audio, max_channels=MAX_EXPORT_CHANNELS)
+    target = Path(path)
+    if target.is_dir():
+        raise AudioError(f"{str(target)!r} is a folder; give the WAV file's path")
+    long_enough = x.shape[1] >= round(loudness.MOMENTARY_S * rate)
+    limited, gain_db, message, input_lufs = False, 0.0, None, None
+    if normalize:
+        from audiolab.normalize import normalize as normalized
+
+        if not long_enough:
+            raise AudioError(
+                f"audio is {x.shape[1] / rate:.3f} s long: normalizing needs at least 0.4 s; "
+                "pass normalize=False to write it as it is"
+            )
+        x, info = normalized(x, rate, target_lufs, true_peak_db, measure_output=False)
+        if not math.isfinite(info.input_lufs):
+            raise AudioError(
+                "audio is silent (below the -70 LUFS gate): there is no loudness to normalize; "
+                "pass normalize=False to write it as it is"
+            )
+        limited, gain_db, message, input_lufs = (
+            info.limited,
+            info.gain_db,
+            info.message,
+            info.input_lufs,
+        )
+    elif long_enough:
+        input_lufs = loudness.integrated(x, rate)
+    data, clipped = _quantize(x, bit_depth, dither_seed)
+    _write_atomically(data, target, rate, bit_depth)
+    return _verify(target, rate, bit_depth, input_lufs, gain_db, limited, clipped, message,
+                   target_lufs if normalize else None, true_peak_db, tolerance_lu)  # fmt: skip
+
+
+def _verify(
+    path: Path,
+    rate: int,
+    bit_depth: str,
+    input_lufs: float | None,
+    gain_db: float,
+    limited: bool,
+    clipped: int,
+    message: str | None,
+    target_lufs: float | None,
+    true_peak_db: float,
+    tolerance_lu: float,
+) -> ExportResult:
+    """Read the file back and measure what it holds."""
+    import soundfile as sf
+
+    written, written_rate = sf.read(path, dtype="float64", always_2d=True)
+    if written_rate != rate:  # pragma: no cover - would be a soundfile bug
+        raise AudioError(f"{path} was written at {rate} Hz but reads at {written_rate} Hz")
+    audio = written.T
+    if audio.shape[1] >= round(loudness.MOMENTARY_S * rate):
+        report = loudness.report(audio, rate)
+        output_lufs: float | None = report.integrated_lufs
+        peak = report.true_peak_dbtp
+    else:
+        output_lufs, peak = None, loudness.true_peak(audio, rate)
+    within = None
+    if target_lufs is not None and output_lufs is not None:
+        within = abs(output_lufs - target_lufs) <= tolerance_lu and peak <= true_peak_db
+    return ExportResult(
+        path=path,
+        file_size_bytes=path.stat().st_size,
+        sample_rate=rate,
+        channels=audio.shape[0],
+        bit_depth=bit_depth,
+        duration_seconds=audio.shape[1] / rate,
+        input_lufs=input_lufs,
+        output_lufs=output_lufs,
+        gain_db=gain_db,
+        true_peak_dbtp=peak,
+        limited=limited,
+        target_lufs=target_lufs,
+        within_tolerance=within,
+        clipped_samples=clipped,
+        message=message,
+    )
+
+
+def _export_item(
+    audio: np.ndarray, path: str, sample_rate: int, options: dict[str, Any]
+) -> ExportResult:
+    return export_wav(audio, path, sample_rate, **options)
+
+
+def export_wav_batch(
+    audios: Sequence[Any],
+    paths: Sequence[str | os.PathLike[str]],
+    sample_rate: int = 32000,
+    *,
+    jobs: int | None = 1,
+    client: Any = None,
+    progress: bool | None = False,
+    **options: Any,
+) -> list[ExportResult]:
+    """:func:`export_wav` for many clips; one bad clip does not lose the others.
+
+    Parameters
+    ----------
+    audios : sequence of audio
+        Each as :func:`export_wav` takes it (a (N, C, T) batch is a sequence).
+    paths : sequence of str or Path
+        One per clip.
+    sample_rate : int
+        Of every clip.
+    jobs : int, optional
+        Processes; 1 (default) exports in this process, None uses every core.
+    client : dask.distributed.Client, optional
+        Export as Dask tasks instead.
+    progress : bool or None
+        A progress bar on stderr (None: when it is a terminal).
+    **options
+        Keyword arguments of :func:`export_wav`.
+
+    Returns
+    -------
+    list of ExportResult
+        In the order of the inputs.
+
+    Raises
+    ------
+    BatchExportError
+        After every other clip is written, when some failed; its ``results``
+        holds the ExportResult or the exception of each item.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> from audiolab.testing import programme
+    >>> folder = tempfile.mkdtemp()
+    >>> clips = [programme(1.0, 16000), np.full(16000, np.nan)]
+    >>> try:
+    ...     export_wav_batch(clips, [os.path.join(folder, n) for n in ("a.wav", "b.wav")], 16000)
+    ... except BatchExportError as err:
+    ...     print(sorted(err.errors), err.results[0].path.name)
+    [1] a.wav
+    """
+    from audiolab.batch import run
+
+    if len(audios) != len(paths):
+        raise AudioError(f"got {len(audios)} clips but {len(paths)} paths")
+    items: list[Any] = []
+    for audio in audios:
+        try:  # validate here: bad items fail without a trip to a worker
+            items.append(as_audio(audio, max_channels=MAX_EXPORT_CHANNELS))
+        except AudioError as err:
+            items.append(err)
+    work = [i for i, item in enumerate(items) if not isinstance(item, Exception)]
+    done = run(
+        _export_item,
+        [(items[i], os.fspath(paths[i]), sample_rate, options) for i in work],
+        jobs=jobs,
+        client=client,
+        progress=progress,
+        desc="export",
+    )
+    results: list[Any] = list(items)
+    for i, result in zip(work, done, strict=True):
+        results[i] = result
+    if any(isinstance(r, Exception) for r in results):
+        raise BatchExportError(results)
+    return results
