@@ -401,42 +401,36 @@ def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
 
     n_sub = len(bounds) - 1
 
-    def one_channel(c: int) -> tuple[np.ndarray, tuple[float, float]]:
+    def k_weighted_energy(c: int) -> np.ndarray:
         energy = np.empty(n_sub)
         state = np.zeros((len(sos), 2))  # BS.1770-4 Annex 1: K-weighting, from rest
-        sample_peak = true_peak = 0.0
-        # A few seconds at a time: what the filter reads, the peak search
-        # finds in cache, and the filter output is never a whole-signal array.
+        # A few seconds at a time: the filter output stays in cache and is never
+        # a whole-signal array.
         chunks = [*range(0, n_sub, _CHUNK_SUBBLOCKS), n_sub]
         for first, last in itertools.pairwise(chunks):
             start, stop = bounds[first], bounds[last]
             y, state = sosfilt(sos, x[c, start:stop], zi=state)
             # eq. (1) before the division by the length
             energy[first:last] = _subblock_energy(y, bounds[first : last + 1] - start, sr)
-            if peaks:
-                chunk_peak, true_peak = _channel_peaks(x[c], sr, start, stop, true_peak)
-                sample_peak = max(sample_peak, chunk_peak)
-        if peaks:  # the last part of a millisecond, and the point after the end
-            chunk_peak, true_peak = _channel_peaks(x[c], sr, bounds[-1], n_samples, true_peak)
-            sample_peak = max(sample_peak, chunk_peak)
-        return energy, (sample_peak, true_peak)
+        return energy
 
+    # The filter runs in worker threads without the GIL (one per channel); the
+    # peak search, many small numpy steps that hold it, runs here meanwhile.
     workers = min(channels, os.cpu_count() or 1)
-    if workers > 1:
-        with ThreadPoolExecutor(workers) as pool:
-            results = list(pool.map(one_channel, range(channels)))
-    else:
-        results = [one_channel(c) for c in range(channels)]
-    energy = np.zeros(len(bounds) - 1)
-    for weight, (channel_energy, _) in zip(CHANNEL_WEIGHTS, results, strict=False):
+    with ThreadPoolExecutor(workers) as pool:
+        futures = [pool.submit(k_weighted_energy, c) for c in range(channels)]
+        found = [_channel_peaks(x[c], sr) for c in range(channels)] if peaks else [(0.0, 0.0)]
+        energies = [future.result() for future in futures]
+    energy = np.zeros(n_sub)
+    for weight, channel_energy in zip(CHANNEL_WEIGHTS, energies, strict=False):
         energy += weight * channel_energy  # eq. (2): sum over channels of G_i z_i
     # The samples after the last grid line do not reach the energies.
     if not (np.isfinite(energy.sum()) and np.isfinite(x[:, bounds[-1] :]).all()):
         require_finite(x)
         raise AudioError(f"audio is too large to measure: peak {float(np.max(np.abs(x))):.3g}")
     analysis = _Analysis(sr, channels, n_samples, bounds, energy)
-    analysis.sample_peak = max(sample for _, (sample, _) in results)
-    analysis.true_peak = max(true for _, (_, true) in results)
+    analysis.sample_peak = max(sample for sample, _ in found)
+    analysis.true_peak = max(true for _, true in found)
     return analysis
 
 

@@ -1,0 +1,128 @@
+"""audiolab's export beside the naive recipe (pyloudnorm normalize + soundfile write).
+
+Part 1, the criterion: the sweep of tests/integration/test_export_sweep.py (ten
+kinds of signal x five targets x PCM_16/PCM_24/FLOAT) through both, each file
+read back and measured by audiolab's meter: how many land within ±0.5 LU of
+the target with the true peak under -1 dBTP, the worst deviation, and how many
+files clipped.
+
+Part 2, the time: exporting a 16 s stereo 32 kHz clip with normalization, the
+true-peak check and verification, against the naive recipe (pyloudnorm measure
++ normalize + soundfile write), best of N, on two clips: one whose peaks allow
+a plain gain, and one that needs the limiter.
+
+    python benchmarks/export.py
+    python benchmarks/export.py --repeat 15 --skip-sweep
+
+Not a test: figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import timeit
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pyloudnorm
+import soundfile as sf
+
+from audiolab import loudness
+from audiolab.export import export_wav
+from audiolab.normalize import limit
+from audiolab.testing import programme
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
+from test_export_sweep import SIGNALS, SR, TARGETS
+
+DEPTHS = ("PCM_16", "PCM_24", "FLOAT")
+
+
+def naive(audio: np.ndarray, path: Path, sr: int, target: float, depth: str) -> None:
+    """What a notebook does without audiolab: pyloudnorm, then soundfile."""
+    meter = pyloudnorm.Meter(sr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyloudnorm warns when it clips; the file clips anyway
+        measured = meter.integrated_loudness(audio.T)
+        normalized = pyloudnorm.normalize.loudness(audio.T, measured, target)
+    sf.write(path, normalized, sr, subtype=depth)
+
+
+def sweep(folder: Path) -> None:
+    rows = {"audiolab": [], "pyloudnorm + soundfile": []}
+    for kind, make in SIGNALS.items():
+        audio = make()
+        for target in TARGETS:
+            for depth in DEPTHS:
+                path = folder / f"{kind}.wav"
+                try:
+                    export_wav(audio, path, SR, target_lufs=target, bit_depth=depth)
+                    rows["audiolab"].append(_judge(path, target))
+                except Exception as err:
+                    rows["audiolab"].append((False, np.inf, False, str(err)))
+                try:
+                    naive(audio, path, SR, target, depth)
+                    rows["pyloudnorm + soundfile"].append(_judge(path, target))
+                except Exception as err:
+                    rows["pyloudnorm + soundfile"].append((False, np.inf, False, str(err)))
+    total = len(SIGNALS) * len(TARGETS) * len(DEPTHS)
+    print(f"sweep: {total} files, within ±0.5 LU of target with true peak <= -1 dBTP")
+    print(f"{'':26s} {'pass':>6s} {'worst |dev| LU':>15s} {'true peak > -1':>15s} {'clipped':>8s}")
+    for name, results in rows.items():
+        ok = sum(r[0] for r in results)
+        worst = max(r[1] for r in results)
+        over = sum(r[2] for r in results)
+        clipped = sum(r[3] is True for r in results)
+        print(f"{name:26s} {ok:>3d}/{total:<3d} {worst:15.2f} {over:15d} {clipped:8d}")
+
+
+def _judge(path: Path, target: float) -> tuple[bool, float, bool, bool]:
+    audio, sr = sf.read(path, always_2d=True)
+    audio = audio.T
+    measured = loudness.integrated(audio, sr)
+    peak = loudness.true_peak(audio, sr)
+    deviation = abs(measured - target) if np.isfinite(measured) else np.inf
+    clipped = bool(np.mean(np.abs(audio) >= 0.9999) > 1e-4)
+    return deviation <= 0.5 and peak <= -1.0, deviation, peak > -1.0, clipped
+
+
+def timing(folder: Path, repeat: int) -> None:
+    music = programme(16.0, SR)
+    plain, _ = limit(music, SR, -6.0)  # peaks low enough for a plain gain to -16 LUFS
+    print(f"\nexport of a 16 s stereo {SR} Hz clip to -16 LUFS PCM_16, best of {repeat}")
+    print(f"{'clip':34s} {'audiolab ms':>12s} {'naive ms':>10s} {'naive / audiolab':>17s}")
+    for name, clip in (("peaks allow a plain gain", plain), ("needs the true-peak limiter", music)):
+
+        def ours(clip: np.ndarray = clip) -> None:
+            export_wav(clip, folder / "ours.wav", SR)
+
+        def theirs(clip: np.ndarray = clip) -> None:
+            naive(clip, folder / "naive.wav", SR, -16.0, "PCM_16")
+
+        ours()
+        theirs()  # warm-up: imports, caches
+        ours_s = min(timeit.repeat(ours, number=1, repeat=repeat))
+        theirs_s = min(timeit.repeat(theirs, number=1, repeat=repeat))
+        print(f"{name:34s} {1000 * ours_s:12.1f} {1000 * theirs_s:10.1f} {theirs_s / ours_s:17.2f}")
+    print(
+        "audiolab also checks the true peak, limits when needed and re-reads and measures "
+        "the file; the naive recipe does neither."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--skip-sweep", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        if not args.skip_sweep:
+            sweep(Path(folder))
+        timing(Path(folder), args.repeat)
+
+
+if __name__ == "__main__":
+    main()
