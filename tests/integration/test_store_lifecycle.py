@@ -80,7 +80,9 @@ def test_a_failed_export_marks_the_row_failed_and_leaves_no_file(tmp_path: Path)
         s.complete(s.begin(), np.zeros(SR))
 
 
-def test_a_failed_measurement_removes_the_file(tmp_path: Path, clip: np.ndarray, monkeypatch) -> None:
+def test_a_failed_measurement_removes_the_file(
+    tmp_path: Path, clip: np.ndarray, monkeypatch
+) -> None:
     def broken(*args, **kwargs):
         raise RuntimeError("analysis crashed")
 
@@ -93,7 +95,9 @@ def test_a_failed_measurement_removes_the_file(tmp_path: Path, clip: np.ndarray,
     assert s.list_files() == []
 
 
-def test_a_generation_across_midnight_lands_in_the_folder_of_its_start(tmp_path: Path, clip) -> None:
+def test_a_generation_across_midnight_lands_in_the_folder_of_its_start(
+    tmp_path: Path, clip
+) -> None:
     moments = iter(
         [
             datetime(2026, 12, 31, 23, 59, 59, tzinfo=timezone.utc),  # begin
@@ -156,7 +160,9 @@ store.save(programme(3.0, 16000), 16000, prompt="killed")
 
 
 @pytest.mark.parametrize("point", ["writing", "measuring", "filling"])
-def test_sigkill_in_the_middle_of_complete_leaves_a_repairable_store(tmp_path: Path, point: str) -> None:
+def test_sigkill_in_the_middle_of_complete_leaves_a_repairable_store(
+    tmp_path: Path, point: str
+) -> None:
     marker = tmp_path / "marker"
     root = tmp_path / "outputs"
     process = subprocess.Popen([sys.executable, "-c", CRASH_SCRIPT, str(root), point, str(marker)])
@@ -203,7 +209,7 @@ def test_verify_adopts_hand_placed_files_and_fails_rows_without_file(tmp_path: P
     junk.write_text("not audio")
     report = s.verify(repair=True)
     assert report.rows_without_file == [lost.job_id]
-    assert report.files_without_row == [junk, placed]
+    assert report.files_without_row == [placed, junk]
     assert s.get(lost.job_id).status == "failed"  # type: ignore[union-attr]
     adopted = s.get("by_hand")
     assert adopted is not None and adopted.status == "complete" and adopted.sample_rate == SR
