@@ -64,22 +64,20 @@ def main() -> None:
         stats_seconds = time.perf_counter() - start
 
     overhead = store_seconds - plain_seconds
+    per_clip = 1000 / args.n
     print(f"{args.n} clips of 2 s stereo {args.sr} Hz, PCM_16 at -16 LUFS, full measure()")
     print(f"{'':38s} {'seconds':>8s} {'per clip ms':>12s}")
+    for name, seconds in (
+        ("export_wav + measure (the work)", plain_seconds),
+        ("Store.save (work + catalog)", store_seconds),
+    ):
+        print(f"{name:38s} {seconds:8.2f} {seconds * per_clip:12.2f}")
     print(
-        f"{'export_wav + measure (the work)':38s} {plain_seconds:8.2f} {1000 * plain_seconds / args.n:12.2f}"
-    )
-    print(
-        f"{'Store.save (work + catalog)':38s} {store_seconds:8.2f} {1000 * store_seconds / args.n:12.2f}"
-    )
-    print(
-        f"catalog adds {1000 * overhead / args.n:.2f} ms per clip = "
+        f"catalog adds {overhead * per_clip:.2f} ms per clip = "
         f"{100 * overhead / plain_seconds:.1f} % of the work (goal < 5 %)"
     )
     print(f"records() of all {len(everything)} rows: {1000 * query_all:.1f} ms")
-    print(
-        f"records(prompt_contains=..., status=..., limit=50) -> {len(some)} rows: {1000 * query_some:.1f} ms"
-    )
+    print(f"records(filtered, limit=50) -> {len(some)} rows: {1000 * query_some:.1f} ms")
     print(f"get_storage_stats() over {stats['files']} files: {1000 * stats_seconds:.1f} ms")
 
 

@@ -64,7 +64,7 @@ def test_the_seed_flow_begin_export_measure_complete(tmp_path: Path, clip: np.nd
     assert record.measurement == measurement.to_dict()
     other = s.begin()
     wrong_place = export_wav(clip, tmp_path / "elsewhere.wav", SR)
-    with pytest.raises(AudioError, match="export to job.path"):
+    with pytest.raises(AudioError, match=r"export to job\.path"):
         s.complete(other, wrong_place)
 
 
