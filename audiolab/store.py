@@ -97,6 +97,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX generations_status ON generations (status)",
         "CREATE UNIQUE INDEX generations_path ON generations (path)",
     ),
+    # the audition widget's verdict on a take
+    2: (
+        "ALTER TABLE generations ADD COLUMN rating INTEGER CHECK (rating BETWEEN 1 AND 5)",
+        "ALTER TABLE generations ADD COLUMN note TEXT",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -144,6 +149,13 @@ def check_job_id(job_id: Any) -> str:
     if not isinstance(job_id, str) or not _JOB_ID.fullmatch(job_id):
         raise AudioError(f"job id must match [A-Za-z0-9_-]{{1,64}}, got {job_id!r}")
     return job_id
+
+
+def _check_rating(rating: Any) -> None:
+    if rating is not None and (
+        isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5
+    ):
+        raise AudioError(f"rating must be an integer from 1 to 5, got {rating!r}")
 
 
 def _json_safe(value: Any) -> Any:
@@ -209,6 +221,8 @@ class Record:
     key: str | None = None
     measurement: dict[str, Any] | None = None
     error: str | None = None
+    rating: int | None = None
+    note: str | None = None
     absolute_path: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -709,11 +723,14 @@ class Store:
         job_id: str | None = None,
         generation_seconds: float | None = None,
         measure_options: Mapping[str, Any] | None = None,
+        rating: int | None = None,
+        note: str | None = None,
         **export_options: Any,
     ) -> Record:
         """Begin, export, measure and complete in one call.
 
-        Parameters are those of :meth:`begin` and :meth:`complete`.
+        Parameters are those of :meth:`begin`, :meth:`complete` and
+        :meth:`annotate` (``rating`` and ``note``).
 
         Returns
         -------
@@ -727,8 +744,10 @@ class Store:
         >>> store.save(programme(1.0, 16000), 16000, prompt="beat").file_size_bytes > 0
         True
         """
+        if rating is not None or note is not None:
+            _check_rating(rating)
         job = self.begin(prompt, model, params, seed, job_id=job_id)
-        return self.complete(
+        record = self.complete(
             job,
             audio,
             sample_rate,
@@ -736,6 +755,37 @@ class Store:
             measure_options=measure_options,
             **export_options,
         )
+        if rating is None and note is None:
+            return record
+        return self.annotate(job.job_id, rating=rating, note=note)
+
+    def annotate(
+        self, job_id: str, *, rating: int | None = None, note: str | None = None
+    ) -> Record:
+        """Set the rating (1 to 5) and note of a generation; None leaves a value as it is.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> store = Store(tempfile.mkdtemp())
+        >>> job = store.begin(prompt="take 3")
+        >>> store.annotate(job.job_id, rating=4, note="nice groove").rating
+        4
+        """
+        _check_rating(rating)
+        if note is not None and not isinstance(note, str):
+            raise AudioError(f"note must be text, got {type(note).__name__}")
+        with self._write() as connection:
+            updated = connection.execute(
+                "UPDATE generations SET rating = coalesce(?, rating), note = coalesce(?, note)"
+                " WHERE job_id = ?",
+                (rating, note, check_job_id(job_id)),
+            ).rowcount
+        if updated != 1:
+            raise AudioError(f"job {job_id!r} is not in the catalog {self.catalog_path}")
+        record = self.get(job_id)
+        assert record is not None
+        return record
 
     # ------------------------------------------------------------ queries
     def _record(self, row: sqlite3.Row) -> Record:

@@ -288,3 +288,11 @@ def test_records_since_until_with_real_times(tmp_path: Path, clip) -> None:
     now = datetime.now(timezone.utc)
     assert [r.job_id for r in s.records(since=now - timedelta(minutes=1))] == [first.job_id]
     assert s.records(until=now - timedelta(minutes=1)) == []
+
+
+def test_save_with_a_rating_and_note(tmp_path: Path, clip) -> None:
+    record = Store(tmp_path).save(clip, SR, prompt="keeper", rating=4, note="tight drums")
+    assert (record.status, record.rating, record.note) == ("complete", 4, "tight drums")
+    with pytest.raises(AudioError, match="rating"):
+        Store(tmp_path).save(clip, SR, rating=9)
+    assert len(Store(tmp_path).records()) == 1  # the bad rating was refused before anything began

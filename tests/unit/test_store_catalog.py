@@ -286,3 +286,40 @@ def test_verify_reports_orphans_both_ways(store: Store) -> None:
     assert report.interrupted == [job.job_id]
     assert report.temporary_files == [temporary]
     assert store.verify(grace_seconds=10 * 86400).interrupted == []  # still within grace
+
+
+# ------------------------------------------------------------------ migrations and ratings
+def test_a_version_1_catalog_is_migrated_forward_without_losing_rows(tmp_path: Path) -> None:
+    from audiolab.store import MIGRATIONS
+
+    root = tmp_path / "old"
+    root.mkdir()
+    with sqlite3.connect(root / "catalog.sqlite") as connection:  # as audiolab 0.1 left it
+        connection.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for statement in MIGRATIONS[1]:
+            connection.execute(statement)
+        connection.execute("INSERT INTO schema_version VALUES (1)")
+        connection.execute(
+            "INSERT INTO generations (job_id, status, created_at, prompt, path)"
+            " VALUES ('old_take', 'pending', ?, 'kept', '2026/01/01/x.wav')",
+            ("2026-01-01T00:00:00+00:00",),
+        )
+    store = Store(root)
+    assert store.schema_version() == SCHEMA_VERSION >= 2
+    record = store.annotate("old_take", rating=5, note="best so far")
+    assert (record.prompt, record.rating, record.note) == ("kept", 5, "best so far")
+    assert store.annotate("old_take", note="changed").rating == 5  # None keeps the rating
+
+
+@pytest.mark.parametrize("rating", [0, 6, 2.5, True, "5"])
+def test_ratings_are_1_to_5(store: Store, rating) -> None:
+    job = store.begin()
+    with pytest.raises(AudioError, match="rating must be an integer from 1 to 5"):
+        store.annotate(job.job_id, rating=rating)
+
+
+def test_annotating_an_unknown_job_is_an_audio_error(store: Store) -> None:
+    with pytest.raises(AudioError, match="not in the catalog"):
+        store.annotate("gen_00000000", rating=3)
+    with pytest.raises(AudioError, match="note must be text"):
+        store.annotate(store.begin().job_id, note=5)  # type: ignore[arg-type]
