@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from audiolab import loudness as meter  # noqa: E402
-from audiolab import plot  # noqa: E402
-from audiolab.testing import programme  # noqa: E402
+from audiolab import loudness as meter
+from audiolab import plot
+from audiolab.testing import programme
 
 SR = 16000
 
@@ -115,6 +115,6 @@ def test_waveform_plots_each_channel_in_seconds(tmp_path) -> None:
 
 
 def test_plots_draw_on_given_axes(clip) -> None:
-    fig, axes = plt.subplots(2)
+    _, axes = plt.subplots(2)
     assert plot.loudness(clip, SR, ax=axes[1]) is axes[1]
     assert plot.waveform(clip, SR, ax=axes[0]) is axes[0]
