@@ -118,3 +118,19 @@ def test_plots_draw_on_given_axes(clip) -> None:
     _, axes = plt.subplots(2)
     assert plot.loudness(clip, SR, ax=axes[1]) is axes[1]
     assert plot.waveform(clip, SR, ax=axes[0]) is axes[0]
+
+
+def test_chroma_key_shows_the_pitch_classes_and_the_detected_key(tmp_path) -> None:
+    from audiolab.synth import reference
+
+    clip = reference(110, "E minor", duration=8.0, sr=SR, seed=3)
+    ax = plot.chroma_key(clip.audio, SR, title="take 1")
+    render(ax, tmp_path, "chroma")
+    assert ax.get_title().startswith("take 1 — key: E minor (confidence")
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"
+    ]  # fmt: skip
+    (image,) = ax.get_images()
+    assert image.get_array().shape[0] == 12 and ax.get_xlabel() == "time (s)"
+    silent = plot.chroma_key(np.zeros(2 * SR), SR)
+    assert silent.get_title() == "key: none (no pitch content)"
