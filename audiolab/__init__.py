@@ -3,9 +3,17 @@
 Loudness-normalized to a target (-16 LUFS by default) under a true-peak
 ceiling, measured, and catalogued with the prompt and settings that made it.
 
+    export_wav(audio, path, sample_rate)   normalize, write, verify
+    measure(path_or_audio)                 file facts, loudness, tempo, key, statistics
+    Store(root).save(audio, sample_rate)   date tree + SQLite catalog (or audiolab.store(...))
+    generate(prompt, duration)             MusicGen through transformers
+
 Every module imports only numpy and the standard library at the top; scipy,
-soundfile, torch, transformers, librosa, matplotlib and ipywidgets are imported
-inside the functions that need them, so ``import audiolab`` stays fast.
+soundfile, torch, transformers, matplotlib and ipywidgets are imported inside
+the functions that need them, so ``import audiolab`` stays fast. Note that
+``audiolab.normalize``, ``audiolab.measure``, ``audiolab.store`` and
+``audiolab.generate`` are the functions; their modules are reached with
+``from audiolab.store import Store`` and the like.
 
 Examples
 --------
@@ -21,12 +29,36 @@ from __future__ import annotations
 
 from audiolab import loudness
 from audiolab._audio import AudioError
+from audiolab.compat import AudioExporter, AudioFileManager, AudioMetadataExtractor
+from audiolab.export import BatchExportError, ExportResult, export_wav, export_wav_batch
+from audiolab.generate import Generation, ModelNotAvailableError, generate
 from audiolab.loudness import LoudnessReport
+from audiolab.measure import Measurement, measure, measure_many
+from audiolab.normalize import NormalizeInfo, normalize
+from audiolab.store import Record, Store, store
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AudioError",
+    "AudioExporter",
+    "AudioFileManager",
+    "AudioMetadataExtractor",
+    "BatchExportError",
+    "ExportResult",
+    "Generation",
     "LoudnessReport",
+    "Measurement",
+    "ModelNotAvailableError",
+    "NormalizeInfo",
+    "Record",
+    "Store",
+    "export_wav",
+    "export_wav_batch",
+    "generate",
     "loudness",
+    "measure",
+    "measure_many",
+    "normalize",
+    "store",
 ]

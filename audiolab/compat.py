@@ -22,7 +22,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["AudioExporter"]
+__all__ = ["AudioExporter", "AudioFileManager", "AudioMetadataExtractor"]
 
 
 class AudioExporter:
@@ -219,4 +219,94 @@ class AudioMetadataExtractor:
         ).to_dict()
 
 
-__all__ += ["AudioMetadataExtractor"]
+class AudioFileManager:
+    """The seed's file manager: a :class:`audiolab.store.Store` under ``base_dir``.
+
+    Files go to ``base_dir/YYYY/MM/DD/<job_id>.wav`` (UTC); every method maps
+    onto the store's method of the same name, with paths returned as strings as
+    the seed did. ``store`` is the Store itself, with the catalog.
+
+    Parameters
+    ----------
+    base_dir : str or Path
+        The folder (default ``data/outputs``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> manager = AudioFileManager(tempfile.mkdtemp())
+    >>> manager.get_output_path("gen_0000abcd", date="2026-11-25").endswith(
+    ...     os.path.join("2026", "11", "25", "gen_0000abcd.wav"))
+    True
+    """
+
+    def __init__(self, base_dir: str | os.PathLike[str] = "data/outputs") -> None:
+        from audiolab.store import Store
+
+        self.base_dir = os.fspath(base_dir)
+        self.store = Store(base_dir)
+
+    def get_output_path(self, job_id: str, extension: str = ".wav", date: Any = None) -> str:
+        """Where the file of ``job_id`` goes (see :meth:`Store.path_for`).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> AudioFileManager(tempfile.mkdtemp()).get_output_path("a", ".flac").endswith("a.flac")
+        True
+        """
+        return os.fspath(self.store.path_for(job_id, date, extension))
+
+    def get_file_size(self, file_path: str | os.PathLike[str]) -> int:
+        """Bytes (see :meth:`Store.get_file_size`)."""
+        return self.store.get_file_size(file_path)
+
+    def get_file_size_mb(self, file_path: str | os.PathLike[str]) -> float:
+        """MiB (see :meth:`Store.get_file_size_mb`)."""
+        return self.store.get_file_size_mb(file_path)
+
+    def file_exists(self, file_path: str | os.PathLike[str]) -> bool:
+        """See :meth:`Store.file_exists`."""
+        return self.store.file_exists(file_path)
+
+    def delete_file(self, file_path: str | os.PathLike[str]) -> bool:
+        """Delete a file and its catalog row (see :meth:`Store.delete_file`)."""
+        return self.store.delete_file(file_path)
+
+    def move_file(self, source: str | os.PathLike[str], destination: str | os.PathLike[str]) -> str:
+        """Move within the tree, catalog following (see :meth:`Store.move_file`)."""
+        return os.fspath(self.store.move_file(source, destination))
+
+    def copy_file(self, source: str | os.PathLike[str], destination: str | os.PathLike[str]) -> str:
+        """Copy within the tree, catalog following (see :meth:`Store.copy_file`)."""
+        return os.fspath(self.store.copy_file(source, destination))
+
+    def list_files(self, date: Any = None, limit: int | None = None) -> list[str]:
+        """Files in the tree, newest day first (see :meth:`Store.list_files`).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> AudioFileManager(tempfile.mkdtemp()).list_files()
+        []
+        """
+        return [os.fspath(p) for p in self.store.list_files(date, limit)]
+
+    def get_storage_stats(self) -> dict[str, Any]:
+        """Files, bytes, per day and per status (see :meth:`Store.get_storage_stats`)."""
+        return self.store.get_storage_stats()
+
+    def cleanup_old_files(self, days_old: float = 30, dry_run: bool = True) -> list[str]:
+        """Files older than ``days_old`` days; deleted only with ``dry_run=False``.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> AudioFileManager(tempfile.mkdtemp()).cleanup_old_files()
+        []
+        """
+        return [os.fspath(p) for p in self.store.cleanup_old_files(days_old, dry_run)]
+
+    def cleanup_empty_directories(self) -> list[str]:
+        """Remove empty date folders (see :meth:`Store.cleanup_empty_directories`)."""
+        return [os.fspath(p) for p in self.store.cleanup_empty_directories()]

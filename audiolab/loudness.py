@@ -108,6 +108,20 @@ _PEAK_BATCH = 256  # fine blocks interpolated at a time
 
 
 # ------------------------------------------------------------------ filters
+#: Rates the meter works at: the K-weighting shelf (1.7 kHz) must lie well below Nyquist.
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 768000
+
+
+def _meter_rate(sample_rate: Any) -> int:
+    rate = check_sample_rate(sample_rate)
+    if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
+        raise AudioError(
+            f"the loudness meter works from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz, "
+            f"got a sample rate of {sample_rate!r}"
+        )
+    return rate
+
+
 def _biquad_bilinear_shelf(sr: int) -> np.ndarray:
     k = math.tan(math.pi * SHELF_F0_HZ / sr)
     vh = 10.0 ** (SHELF_GAIN_DB / 20.0)
@@ -160,7 +174,7 @@ def k_weighting_sos(sample_rate: int, *, reference: bool = True) -> np.ndarray:
     >>> k_weighting_sos(44100).shape
     (2, 6)
     """
-    sr = check_sample_rate(sample_rate)
+    sr = _meter_rate(sample_rate)
     if sr == 48000 and not reference:
         return np.stack([_biquad_bilinear_shelf(sr), _biquad_bilinear_highpass(sr)])
     return _k_weighting_sos_cached(sr).copy()
@@ -392,7 +406,7 @@ class _Analysis:
 def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
     from scipy.signal import sosfilt
 
-    sr = check_sample_rate(sample_rate)
+    sr = _meter_rate(sample_rate)
     # NaN and Inf show up in the energies, which saves a pass over the input.
     x = as_audio(audio, check_finite=False)
     channels, n_samples = x.shape
@@ -744,7 +758,7 @@ def sample_peak(audio: Any, sr: int) -> float:
     >>> sample_peak(np.array([0.0, -0.5, 0.25]), 48000)
     -6.020599913279624
     """
-    check_sample_rate(sr)
+    _meter_rate(sr)
     x = as_audio(audio)
     return _to_db(float(np.max(np.abs(x))))
 
@@ -779,7 +793,7 @@ def true_peak(audio: Any, sr: int) -> float:
     >>> round(sample_peak(x, sr), 2), round(true_peak(x, sr), 2)
     (-3.01, 0.0)
     """
-    rate = check_sample_rate(sr)
+    rate = _meter_rate(sr)
     x = as_audio(audio)
     return _to_db(max(_channel_peaks(x[c], rate)[1] for c in range(x.shape[0])))
 
@@ -818,7 +832,7 @@ def true_peak_envelope(audio: Any, sr: int, *, floor: float = 0.0) -> np.ndarray
     >>> bool(round(20 * np.log10(envelope.max()), 2) == round(true_peak(x, sr), 2))
     True
     """
-    rate = check_sample_rate(sr)
+    rate = _meter_rate(sr)
     x = as_audio(audio)
     n = x.shape[1]
     envelope = np.max(np.abs(x), axis=0)

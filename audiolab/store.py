@@ -576,10 +576,11 @@ class Store:
         ----------
         job : Job or str
             From :meth:`begin`, or its id.
-        audio : numpy.ndarray, torch.Tensor or ExportResult
+        audio : numpy.ndarray, torch.Tensor, ExportResult or path
             The clip, mono or (channels, samples). Or, when the caller has
-            already written it with :func:`audiolab.export.export_wav` to
-            ``job.path``, the :class:`~audiolab.export.ExportResult`.
+            already written it to ``job.path`` (with
+            :func:`audiolab.export.export_wav` or the seed's exporter), its
+            :class:`~audiolab.export.ExportResult` or that path.
         sample_rate : int
             Sample rate in Hz (not needed for an ExportResult).
         measurement : Measurement or dict, optional
@@ -621,13 +622,16 @@ class Store:
             generation_seconds = time.monotonic() - job.started
         try:
             started = time.perf_counter()
-            if isinstance(audio, ExportResult):
-                if Path(audio.path).absolute() != job.path:
+            written = audio.path if isinstance(audio, ExportResult) else audio
+            if isinstance(written, (str, os.PathLike)):  # exported by the caller
+                if Path(written).absolute() != job.path:
                     raise AudioError(
-                        f"the file was exported to {str(audio.path)!r}, not to the job's path "
+                        f"the file was exported to {str(written)!r}, not to the job's path "
                         f"{str(job.path)!r}: export to job.path"
                     )
-                result = audio
+                if not job.path.is_file():
+                    raise AudioError(f"no file at the job's path {str(job.path)!r}")
+                result = audio if isinstance(audio, ExportResult) else None
             else:
                 if sample_rate is None:
                     raise AudioError("sample_rate is needed to export audio")

@@ -12,9 +12,12 @@ Examples
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
-__all__ = ["programme", "sine"]
+__all__ = ["programme", "sine", "tiny_musicgen"]
 
 
 def sine(
@@ -123,3 +126,129 @@ def programme(
     mixes = [swell * (drums + bass + chords), swell * (0.9 * drums + bass + 1.1 * chords)]
     out = np.stack(mixes[:channels])
     return 10 ** (peak_dbfs / 20) * out / np.max(np.abs(out))
+
+
+#: Words the tiny model's tokenizer knows; anything else maps to <unk>.
+_TINY_VOCABULARY = (
+    "a an and at beat beats bass bpm chords dark drum drums for heavy hip hop house in "
+    "jazz lofi loud of piano pads quiet rock slow soft techno the uplifting with 808 90 "
+    "120 124 140 174 ambient guitar synth strings melody groove"
+).split()
+
+
+def tiny_musicgen(path: str | os.PathLike[str], stereo: bool = False) -> Path:
+    """Save a tiny randomly initialised MusicGen and its processor to a folder.
+
+    The model has MusicGen's real structure and rates (32 kHz audio, 50 frames
+    a second, 4 codebooks; 8 for stereo, as the stereo checkpoints) with tiny
+    layers, and a word-level tokenizer built offline, so that
+    ``generate(model=path)`` runs the same ``from_pretrained`` path as
+    ``facebook/musicgen-small`` in about a second. Its music is noise-like
+    but not silent. Deterministic, and reused when the folder already holds one.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder (created).
+    stereo : bool
+        Two audio channels, as ``facebook/musicgen-stereo-*``.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tiny_musicgen(tempfile.mkdtemp())
+    >>> sorted(p.name for p in folder.iterdir())[:2]
+    ['config.json', 'generation_config.json']
+    """
+    folder = Path(path)
+    if (folder / "config.json").is_file() and (folder / "model.safetensors").is_file():
+        return folder
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        EncodecConfig,
+        EncodecFeatureExtractor,
+        MusicgenConfig,
+        MusicgenForConditionalGeneration,
+        MusicgenProcessor,
+        PreTrainedTokenizerFast,
+        T5Config,
+    )
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        codebook_size = 64
+        audio_encoder = EncodecConfig(
+            sampling_rate=32000,
+            audio_channels=1,
+            hidden_size=16,
+            num_filters=4,
+            num_residual_layers=1,
+            upsampling_ratios=[8, 5, 4, 4],  # hop of 640 samples: 50 frames a second
+            codebook_size=codebook_size,
+            codebook_dim=16,
+            num_lstm_layers=1,
+            target_bandwidths=[1.2],  # 4 codebooks of 6 bits at 50 Hz
+            normalize=False,
+        )
+        text_encoder = T5Config(
+            vocab_size=len(_TINY_VOCABULARY) + 3,
+            d_model=16,
+            d_kv=4,
+            d_ff=32,
+            num_layers=1,
+            num_heads=2,
+            relative_attention_num_buckets=8,
+        )
+        channels = 2 if stereo else 1
+        decoder = {
+            "vocab_size": codebook_size,
+            "max_position_embeddings": 2048,
+            "num_hidden_layers": 1,
+            "ffn_dim": 32,
+            "num_attention_heads": 2,
+            "hidden_size": 16,
+            "num_codebooks": audio_encoder.num_quantizers * channels,
+            "audio_channels": channels,
+            "pad_token_id": codebook_size,
+            "bos_token_id": codebook_size,
+        }
+        config = MusicgenConfig(
+            text_encoder=text_encoder.to_dict(),
+            audio_encoder=audio_encoder.to_dict(),
+            decoder=decoder,
+        )
+        torch.manual_seed(0)
+        model = MusicgenForConditionalGeneration(config)
+        # EnCodec's codebooks start at zero (training fills them by k-means), which
+        # would decode every token to the same sound: give them distinct vectors.
+        for layer in model.audio_encoder.quantizer.layers:  # type: ignore[union-attr]
+            layer.codebook.embed.copy_(torch.randn_like(layer.codebook.embed))
+            layer.codebook.embed_avg.copy_(layer.codebook.embed)
+            layer.codebook.cluster_size.fill_(1.0)
+        words = ["<pad>", "</s>", "<unk>", *_TINY_VOCABULARY]
+        tokenizer = Tokenizer(
+            models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>")
+        )
+        tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+        processor = MusicgenProcessor(
+            feature_extractor=EncodecFeatureExtractor(feature_size=1, sampling_rate=32000),
+            tokenizer=PreTrainedTokenizerFast(
+                tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
+            ),
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(folder)
+        processor.save_pretrained(folder)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
+    return folder

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import signal
@@ -86,7 +87,7 @@ def test_a_failed_measurement_removes_the_file(
     def broken(*args, **kwargs):
         raise RuntimeError("analysis crashed")
 
-    monkeypatch.setattr("audiolab.measure.measure", broken)
+    monkeypatch.setattr(importlib.import_module("audiolab.measure"), "measure", broken)
     s = Store(tmp_path)
     with pytest.raises(RuntimeError, match="analysis crashed"):
         s.save(clip, SR, prompt="x")
@@ -150,8 +151,8 @@ if point == "writing":  # the temporary file exists, not yet renamed
     import audiolab.export as export
     export.os.replace = pause
 elif point == "measuring":  # the file is in place, the row still pending
-    import audiolab.measure as measure
-    measure.measure = pause
+    import importlib
+    importlib.import_module("audiolab.measure").measure = pause
 elif point == "filling":  # measured, about to complete the row
     Store._fill = pause
 store = Store(root)

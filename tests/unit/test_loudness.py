@@ -352,3 +352,11 @@ def test_report_to_dict_is_json() -> None:
     assert data["integrated_lufs"] == pytest.approx(r.integrated_lufs)
     assert len(data["momentary_lufs"]) == len(r.momentary_lufs)
     assert "momentary_lufs" not in r.to_dict()
+
+
+@pytest.mark.parametrize("sr", [50, 200, 1000, 4000, 1_000_000])
+def test_rates_outside_the_meter_are_audio_errors(sr: int) -> None:
+    with pytest.raises(AudioError, match="loudness meter works from 8000 to 768000 Hz"):
+        loudness.integrated(np.full(sr, 0.1), sr)
+    with pytest.raises(AudioError, match="loudness meter works from"):
+        loudness.true_peak(np.full(10, 0.1), sr)

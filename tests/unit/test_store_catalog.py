@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sqlite3
@@ -79,7 +80,9 @@ def test_new_job_ids_are_gen_and_8_hex_and_unique(store: Store) -> None:
 def test_new_job_id_skips_ids_already_in_the_catalog(store: Store, monkeypatch) -> None:
     store.begin(job_id="gen_00000001")
     tokens = iter(["00000001", "00000001", "00000002"])
-    monkeypatch.setattr("audiolab.store.secrets.token_hex", lambda n: next(tokens))
+    monkeypatch.setattr(
+        importlib.import_module("audiolab.store").secrets, "token_hex", lambda n: next(tokens)
+    )
     assert store.new_job_id() == "gen_00000002"
 
 

@@ -1,0 +1,247 @@
+"""Tempo, tempo curve and beats against synthesized music with a known tempo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from audiolab import AudioError, tempo
+from audiolab._analysis import analysis_signal
+from audiolab.synth import reference
+from audiolab.testing import sine
+
+# patterns with one written beat; the two-step is played in its genre's range
+RANGES = {
+    "four_on_the_floor": (60.0, 190.0),
+    "backbeat": (60.0, 190.0),
+    "breakbeat": (110.0, 180.0),  # breakbeat and drum and bass
+    "half_time": (60.0, 190.0),  # with bass and chords marking the beats
+}
+
+
+def accuracy(estimate: float | None, truth: float) -> tuple[bool, bool]:
+    """(Acc1, Acc2): within 4 %, and within 4 % of 1, 2, 1/2, 3 or 1/3 times the truth."""
+    if estimate is None:
+        return False, False
+    acc1 = abs(estimate / truth - 1.0) <= 0.04
+    acc2 = any(abs(estimate / (truth * m) - 1.0) <= 0.04 for m in (1.0, 2.0, 0.5, 3.0, 1 / 3))
+    return acc1, acc2
+
+
+def tempo_set() -> list[dict]:
+    """48 clips: 4 patterns x 12, tempi across each pattern's range, the variations mixed."""
+    rng = np.random.default_rng(2024)
+    clips = []
+    for i in range(48):
+        pattern = list(RANGES)[i % 4]
+        lo, hi = RANGES[pattern]
+        k = i // 4  # 0 .. 11: spread over the range, jittered
+        bpm = float(np.round(lo + (hi - lo) * (k + rng.uniform(0.1, 0.9)) / 12, 1))
+        if pattern == "breakbeat" and k == 10:
+            bpm = 174.0  # drum and bass
+        clips.append(
+            {
+                "bpm": bpm,
+                "key": ["C major", "A minor", "F# minor", "D# major"][k % 4],
+                "duration": float(rng.uniform(8.0, 12.0)),
+                "sr": (32000, 44100)[i % 2],
+                "seed": i,
+                "pattern": pattern,
+                "swing": (0.0, 0.5, 0.0, 1.0)[k % 4],
+                "harmony": pattern == "half_time" or k % 3 != 2,
+                "channels": 1 + (k % 2),
+            }
+        )
+    return clips
+
+
+def test_tempo_set_covers_what_the_issue_asks() -> None:
+    clips = tempo_set()
+    assert len(clips) >= 40
+    assert min(c["bpm"] for c in clips) < 70 and max(c["bpm"] for c in clips) > 180
+    assert {c["sr"] for c in clips} == {32000, 44100}
+    assert {c["channels"] for c in clips} == {1, 2}
+    assert {c["swing"] for c in clips} >= {0.0, 0.5, 1.0}
+    assert {c["harmony"] for c in clips} == {True, False}
+    assert len({c["pattern"] for c in clips}) == 4
+    assert any(c["bpm"] == 174.0 and c["pattern"] == "breakbeat" for c in clips)
+
+
+def test_tempo_accuracy_on_48_synthesized_clips_beats_the_acc1_and_acc2_goals() -> None:
+    ours, theirs, misses = [], [], []
+    try:
+        import librosa
+    except ImportError:  # pragma: no cover - librosa is a dev dependency
+        librosa = None
+    for clip in tempo_set():
+        ref = reference(**clip)
+        found = tempo.estimate(ref.audio, ref.sample_rate).bpm
+        ours.append(accuracy(found, ref.bpm))
+        if not ours[-1][0]:
+            misses.append((clip["pattern"], clip["bpm"], found))
+        if librosa is not None:
+            y = ref.audio.mean(axis=0)
+            theirs.append(
+                accuracy(float(librosa.feature.tempo(y=y, sr=ref.sample_rate)[0]), ref.bpm)
+            )
+    acc1, acc2 = np.mean(ours, axis=0)
+    line = f"audiolab Acc1 {acc1:.3f} Acc2 {acc2:.3f}"
+    if theirs:
+        l1, l2 = np.mean(theirs, axis=0)
+        line += f" | librosa.feature.tempo Acc1 {l1:.3f} Acc2 {l2:.3f}"
+    print(f"\n{len(ours)} clips: {line}; misses (pattern, truth, read): {misses}")
+    assert acc1 >= 0.95, misses
+    assert acc2 == 1.0, misses
+
+
+@pytest.mark.parametrize("harmony", [True, False])
+@pytest.mark.parametrize("sr", [32000, 44100])
+def test_drum_and_bass_at_174_reads_174_not_87(harmony: bool, sr: int) -> None:
+    ref = reference(174, "F minor", duration=10.0, sr=sr, pattern="breakbeat", harmony=harmony)
+    assert tempo.estimate(ref.audio, sr).bpm == pytest.approx(174, rel=0.01)
+
+
+@pytest.mark.parametrize("pattern", ["backbeat", "four_on_the_floor"])
+@pytest.mark.parametrize("bpm", [62.0, 188.0])
+def test_slow_and_fast_tempi_are_not_read_an_octave_off(pattern: str, bpm: float) -> None:
+    ref = reference(bpm, "G major", duration=10.0, sr=32000, pattern=pattern, harmony=False)
+    assert tempo.estimate(ref.audio, 32000).bpm == pytest.approx(bpm, rel=0.02)
+
+
+@pytest.mark.parametrize("bpm", [72.0, 150.0])
+def test_drums_only_half_time_reads_the_written_tempo_or_the_half_time_feel(bpm: float) -> None:
+    ref = reference(bpm, "C major", duration=10.0, sr=32000, pattern="half_time", harmony=False)
+    found = tempo.estimate(ref.audio, 32000).bpm
+    assert accuracy(found, bpm)[1]
+
+
+def test_steady_tempo_is_precise_to_a_fraction_of_a_percent() -> None:
+    ref = reference(127.3, "E minor", duration=16.0, sr=44100, pattern="four_on_the_floor")
+    result = tempo.estimate(ref.audio, 44100)
+    assert result.bpm == pytest.approx(127.3, rel=0.002)
+    np.testing.assert_allclose(result.curve_bpm, 127.3, rtol=0.01)
+
+
+def test_an_accelerating_clip_gives_a_rising_curve_that_tracks_the_truth() -> None:
+    ref = reference((90, 130), "A minor", duration=30.0, sr=32000, pattern="backbeat")
+    result = tempo.estimate(ref.audio, 32000)
+    times, bpm = result.curve_times_s, result.curve_bpm
+    truth = ref.tempo_at(times)
+    assert len(times) >= 20
+    assert np.all(np.abs(bpm[1:] / truth[1:] - 1.0) <= 0.05)  # after the first window
+    assert bpm[-1] - bpm[0] > 25  # rising, by about the truth's 40 * 22 / 30 BPM
+    assert np.corrcoef(times, bpm)[0, 1] > 0.98
+    # the beats follow the acceleration too: intervals shrink from about 0.65 s to 0.47 s
+    intervals = np.diff(result.beat_times_s)
+    assert intervals[:5].mean() > 0.6 and intervals[-5:].mean() < 0.5
+
+
+def test_beats_fall_on_the_true_beats() -> None:
+    ref = reference(100, "C major", duration=12.0, sr=32000, pattern="backbeat", seed=3)
+    beats = tempo.estimate(ref.audio, 32000).beat_times_s
+    truth = ref.beat_times_s
+    # F-measure with the usual 70 ms tolerance
+    hits = sum(np.min(np.abs(truth - b)) <= 0.07 for b in beats)
+    precision, recall = hits / len(beats), hits / len(truth)
+    assert 2 * precision * recall / (precision + recall) >= 0.9
+
+
+def test_music_without_drums_has_the_tempo_of_its_bass_and_chords() -> None:
+    ref = reference(105, "D major", duration=10.0, sr=32000, drums=False)
+    assert tempo.estimate(ref.audio, 32000).bpm == pytest.approx(105, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["silence", "dc", "sustained tone", "sustained chord", "white noise", "brown noise", "tremolo"],
+)
+def test_audio_without_a_pulse_has_no_tempo(name: str) -> None:
+    sr = 16000
+    n = 10 * sr
+    t = np.arange(n) / sr
+    rng = np.random.default_rng(7)
+    audio = {
+        "silence": np.zeros(n),
+        "dc": np.full(n, 0.5),
+        "sustained tone": sine(440, 10.0, sr)[0],
+        "sustained chord": sum(0.1 * np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0)),
+        "white noise": 0.1 * rng.standard_normal(n),
+        "brown noise": 0.001 * np.cumsum(rng.standard_normal(n)),
+        "tremolo": 0.3 * np.sin(2 * np.pi * 440 * t) * (1 + 0.3 * np.sin(2 * np.pi * 2 * t)),
+    }[name]
+    result = tempo.estimate(audio, sr)
+    assert result.bpm is None
+    assert result.curve_bpm.size == result.beat_times_s.size == 0
+    assert result.pulse_salience < 4.0
+
+
+def test_noise_is_never_given_a_tempo() -> None:
+    rng = np.random.default_rng(11)
+    found = [tempo.estimate(0.1 * rng.standard_normal(6 * 8000), 8000).bpm for _ in range(12)]
+    assert found == [None] * 12
+
+
+def test_a_clip_shorter_than_three_seconds_has_no_tempo() -> None:
+    ref = reference(120, "C major", duration=2.5, sr=16000)
+    assert tempo.estimate(ref.audio, 16000).bpm is None
+    assert tempo.estimate(ref.audio[:, :8000], 16000).bpm is None  # 0.5 s
+
+
+@pytest.mark.parametrize("sr", [8000, 96000])
+def test_extreme_sample_rates_read_the_same_tempo(sr: int) -> None:
+    ref = reference(140, "C major", duration=8.0, sr=sr)
+    assert tempo.estimate(ref.audio, sr).bpm == pytest.approx(140, rel=0.01)
+
+
+def test_mono_stereo_and_the_analysis_signal_give_the_same_tempo() -> None:
+    ref = reference(118, "C major", duration=8.0, sr=32000)
+    stereo = tempo.estimate(ref.audio, 32000).bpm
+    mono = tempo.estimate(ref.audio.mean(axis=0), 32000).bpm
+    y, rate = analysis_signal(ref.audio, 32000)
+    assert stereo == mono == tempo.estimate(y, rate).bpm
+    assert stereo == pytest.approx(118, rel=0.01)
+
+
+def test_a_torch_tensor_is_accepted() -> None:
+    torch = pytest.importorskip("torch")
+    ref = reference(96, "C major", duration=8.0, sr=16000)
+    found = tempo.estimate(torch.from_numpy(ref.audio).float(), 16000).bpm
+    assert found == pytest.approx(96, rel=0.01)
+
+
+def test_onset_strength_peaks_at_a_click() -> None:
+    click = np.zeros(32000)
+    click[12000] = 1.0
+    times, strength = tempo.onset_strength(click, 32000)
+    assert times[np.argmax(strength)] == pytest.approx(12000 / 32000, abs=0.021)
+    assert np.all(strength >= 0)
+
+
+def test_bad_input_is_an_audio_error() -> None:
+    with pytest.raises(AudioError, match="sample rate"):
+        tempo.estimate(np.zeros(48000), 0)
+    with pytest.raises(AudioError, match="NaN"):
+        tempo.estimate(np.full(48000, np.nan), 16000)
+
+
+def test_tempo_and_key_never_import_librosa() -> None:
+    code = (
+        "import sys, numpy as np\n"
+        "from audiolab import tempo, key, synth\n"
+        "ref = synth.reference(120, 'C major', duration=4.0, sr=16000)\n"
+        "tempo.estimate(ref.audio, 16000); key.estimate(ref.audio, 16000)\n"
+        "print(sorted(m for m in ('librosa', 'numba') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("sr", [10, 50, 400])
+def test_absurdly_low_sample_rates_give_no_tempo_rather_than_a_crash(sr: int) -> None:
+    noise = 0.1 * np.random.default_rng(sr).standard_normal(5 * sr)
+    assert tempo.estimate(noise, sr).bpm is None
+    times, strength = tempo.onset_strength(noise, sr)
+    assert len(times) == len(strength) > 0
