@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["programme", "sine", "tiny_musicgen"]
+__all__ = ["model_or_tiny", "programme", "sine", "tiny_musicgen"]
 
 
 def sine(
@@ -252,3 +252,46 @@ def tiny_musicgen(path: str | os.PathLike[str], stereo: bool = False) -> Path:
         hf_logging.set_verbosity(verbosity)
         hf_logging.enable_progress_bar()
     return folder
+
+
+def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> str:
+    """``model`` when its weights are here, else the tiny MusicGen, saying so in one line.
+
+    What the notebooks' parameter cells call: a researcher with the weights
+    gets the real model; CI and offline machines get :func:`tiny_musicgen`
+    (saved once to ``folder``, by default a folder in the temporary directory).
+
+    Parameters
+    ----------
+    model : str
+        Hub id or folder.
+    folder : str or Path, optional
+        Where the tiny model goes.
+
+    Returns
+    -------
+    str
+        What to pass to ``generate(model=...)``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> chosen = model_or_tiny("/no/such/model", tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    MusicGen weights for '/no/such/model' are not available here: using the tiny random MusicGen ...
+    """
+    from audiolab.generate import model_available
+
+    if model_available(model):
+        return model
+    import tempfile
+
+    where = (
+        Path(folder)
+        if folder is not None
+        else Path(tempfile.gettempdir()) / "audiolab-tiny-musicgen"
+    )
+    print(
+        f"MusicGen weights for {model!r} are not available here: using the tiny random MusicGen "
+        f"in {where} (its audio is noise-like; set AUDIOLAB_MODEL to a model you have)"
+    )
+    return str(tiny_musicgen(where))
