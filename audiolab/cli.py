@@ -172,13 +172,13 @@ def _cmd_normalize(args: argparse.Namespace) -> int:
         desc="normalize",
     )
     rows = []
-    bad = len(failures)
+    off_target = 0
     for (input_path, output_path), result in zip(plan, results, strict=True):
         if isinstance(result, Exception):
             failures.append((input_path, str(result)))
             continue
         verdict = "ok" if result.within_tolerance else "OFF TARGET"
-        bad += not result.within_tolerance
+        off_target += not result.within_tolerance
         rows.append(
             [
                 input_path,
@@ -196,6 +196,7 @@ def _cmd_normalize(args: argparse.Namespace) -> int:
             )
         )
     _report_failures(failures)
+    bad = len(failures) + off_target
     print(f"{len(rows)} written, {bad} failed", file=sys.stderr)
     return 1 if bad else 0
 
