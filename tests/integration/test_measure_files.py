@@ -200,3 +200,25 @@ def test_fewer_frames_than_the_header_announces_is_a_truncated_file(files, monke
     monkeypatch.setattr(soundfile, "read", short_read)
     with pytest.raises(AudioError, match=r"clip\.flac: truncated file \(255900 of the 256000"):
         measure(files["clip.flac"])
+
+
+def test_measure_many_on_a_pool_and_on_dask_gives_the_serial_results(files, tmp_path) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    paths = [*list(files.values())[:3], tmp_path / "missing.wav"]
+    serial = measure_many(paths, jobs=1)
+    pooled = measure_many(paths, jobs=2)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
+        with distributed.Client(cluster) as client:
+            on_dask = measure_many(paths, client=client)
+    for other in (pooled, on_dask):
+        for a, b in zip(serial, other, strict=True):
+            if isinstance(a, Exception):
+                assert type(b) is type(a) and str(b) == str(a)
+            else:  # the same values, numbers to the last few bits of floating point
+                expected, got = a.to_dict(), b.to_dict()
+                assert got.keys() == expected.keys()
+                for name, value in expected.items():
+                    if isinstance(value, float):
+                        assert got[name] == pytest.approx(value, rel=1e-9), name
+                    else:
+                        assert got[name] == value, name
