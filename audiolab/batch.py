@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 __all__ = ["default_jobs", "run"]
@@ -114,21 +115,70 @@ def run(
     return [value for _, value in outcomes]
 
 
+#: Worker processes run one thread each (N workers on N cores, not N x N threads).
+_WORKER_ENVIRONMENT = {
+    "AUDIOLAB_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+@contextmanager
+def _worker_environment() -> Iterator[None]:
+    """Set the workers' environment while they (and a fork server) start, then restore it.
+
+    BLAS libraries read their thread count once, when numpy is imported, so it
+    must be in the environment a worker starts with.
+    """
+    saved = {name: os.environ.get(name) for name in _WORKER_ENVIRONMENT}
+    os.environ.update(_WORKER_ENVIRONMENT)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _context() -> Any:
+    import multiprocessing
+
+    # Not fork: the workers must not inherit this process's threads (the meter's,
+    # a notebook kernel's). A fork server, where there is one, starts workers with
+    # numpy, scipy and soundfile already imported; elsewhere, spawn.
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["numpy", "scipy.signal", "scipy.fft", "soundfile"])
+        return context
+    return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
+
+
+def _attempt_all(func: Callable[..., Any], items: list[Any]) -> list[tuple[bool, Any]]:
+    return [_attempt(func, item) for item in items]
+
+
 def _on_pool(
     func: Callable[..., Any], items: list[Any], workers: int, bar: Any
 ) -> list[tuple[bool, Any]]:
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # spawn: the workers do not inherit the threads of this process (loudness
-    # meters use threads, and a notebook kernel has several).
-    context = multiprocessing.get_context("spawn")
+    # A few items per task: fewer round trips, and still work for every worker to the end.
+    size = max(1, min(8, len(items) // (4 * workers)))
+    chunks = [list(range(i, min(i + size, len(items)))) for i in range(0, len(items), size)]
     outcomes: list[tuple[bool, Any] | None] = [None] * len(items)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(_attempt, func, item): i for i, item in enumerate(items)}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+        with _worker_environment():  # the workers start with the first submissions
+            futures = {
+                pool.submit(_attempt_all, func, [items[i] for i in chunk]): chunk
+                for chunk in chunks
+            }
         for future in as_completed(futures):
-            outcomes[futures[future]] = future.result()
-            bar.update()
+            for i, outcome in zip(futures[future], future.result(), strict=True):
+                outcomes[i] = outcome
+            bar.update(len(futures[future]))
     return [o for o in outcomes if o is not None]
 
 

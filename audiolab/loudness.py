@@ -98,6 +98,7 @@ _MOMENTARY_SUBBLOCKS = 400
 _SHORT_TERM_SUBBLOCKS = 3000
 _GATING_STEP_SUBBLOCKS = 100
 _CHUNK_SUBBLOCKS = 4000  # K-weight 4 s at a time: the output stays in cache
+_THREADED_SAMPLES = 1 << 20  # from about 20 s per channel on, one thread per channel
 
 # BS.1770-4 Annex 2: oversample by 4 below 96 kHz, by 2 below 192 kHz.
 TRUE_PEAK_TAPS_PER_PHASE = 16
@@ -428,13 +429,22 @@ def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
             energy[first:last] = _subblock_energy(y, bounds[first : last + 1] - start, sr)
         return energy
 
-    # The filter runs in worker threads without the GIL (one per channel); the
-    # peak search, many small numpy steps that hold it, runs here meanwhile.
-    workers = min(channels, os.cpu_count() or 1)
-    with ThreadPoolExecutor(workers) as pool:
-        futures = [pool.submit(k_weighted_energy, c) for c in range(channels)]
-        found = [_channel_peaks(x[c], sr) for c in range(channels)] if peaks else [(0.0, 0.0)]
-        energies = [future.result() for future in futures]
+    def peak_search() -> list[tuple[float, float]]:
+        return [_channel_peaks(x[c], sr) for c in range(channels)] if peaks else [(0.0, 0.0)]
+
+    threads = _threads()
+    if threads == 1:  # as asked (a batch worker, one process per core): no threads at all
+        energies = [k_weighted_energy(c) for c in range(channels)]
+        found = peak_search()
+    else:
+        # The filter runs in worker threads without the GIL (one per channel, for
+        # long signals; one for short ones, where more threads cost more than they
+        # save); the peak search, many small numpy steps holding it, runs here meanwhile.
+        workers = min(channels, threads) if n_samples >= _THREADED_SAMPLES else 1
+        with ThreadPoolExecutor(workers) as pool:
+            futures = [pool.submit(k_weighted_energy, c) for c in range(channels)]
+            found = peak_search()
+            energies = [future.result() for future in futures]
     energy = np.zeros(n_sub)
     for weight, channel_energy in zip(CHANNEL_WEIGHTS, energies, strict=False):
         energy += weight * channel_energy  # eq. (2): sum over channels of G_i z_i
@@ -446,6 +456,12 @@ def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
     analysis.sample_peak = max(sample for sample, _ in found)
     analysis.true_peak = max(true for _, true in found)
     return analysis
+
+
+def _threads() -> int:
+    """Threads for the K-weighting: one per core, or AUDIOLAB_THREADS (batch workers set 1)."""
+    value = os.environ.get("AUDIOLAB_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else os.cpu_count() or 1
 
 
 def _to_lufs(mean_square: np.ndarray) -> np.ndarray:
