@@ -21,6 +21,7 @@ def test_the_numbered_notebooks_are_there() -> None:
         "03_tempo_and_key.ipynb",
         "04_criterion_regression.ipynb",
         "05_catalog.ipynb",
+        "06_audition.ipynb",
     ]:
         assert expected in names
 

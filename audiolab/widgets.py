@@ -1,0 +1,500 @@
+"""Audition takes in a notebook: generate, A/B at matched loudness, keep and rate.
+
+``display(Audition())`` shows a prompt, the generation settings and a Generate
+button. Each take gets a player of the raw audio and one of the normalized
+audio, its loudness curves and measurement, and a Keep row that saves it
+through :meth:`audiolab.store.Store.save` with a 1-5 rating and a note. The
+A/B player plays any take normalized to the same target, so that the louder
+take does not win by being louder.
+
+A generator is anything callable as ``generator(prompt, duration, seed) ->
+(audio, sample_rate)``: :func:`musicgen_generator` (MusicGen),
+:func:`synth_generator` (the offline reference music), or your own. Errors
+(missing weights, a bad prompt, a generator that raises) show in the widget,
+which keeps working.
+
+Examples
+--------
+>>> import tempfile
+>>> from audiolab.store import Store
+>>> audition = Audition(Store(tempfile.mkdtemp()), generator=synth_generator(), threaded=False)
+>>> audition.prompt.value = "house at 124 bpm in A minor"
+>>> audition.duration.value, audition.count.value = 4.0, 2
+>>> audition.generate_button.click()
+>>> len(audition.takes), audition.takes[0].measurement.key
+(2, 'A minor')
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from audiolab._audio import AudioError, as_audio
+
+__all__ = [
+    "Audition",
+    "Generator",
+    "Take",
+    "default_generator",
+    "musicgen_generator",
+    "synth_generator",
+]
+
+
+class Generator(Protocol):
+    """What the widget generates with: ``(prompt, duration, seed) -> (audio, sample_rate)``."""
+
+    def __call__(self, prompt: str, duration: float, seed: int) -> tuple[Any, int]: ...
+
+
+def musicgen_generator(model: str) -> Generator:
+    """MusicGen (``audiolab.generate``) as a generator for the widget.
+
+    Parameters
+    ----------
+    model : str
+        Hub id or folder.
+
+    Returns
+    -------
+    Generator
+
+    Examples
+    --------
+    >>> generator = musicgen_generator("facebook/musicgen-small")
+    >>> generator.model
+    'facebook/musicgen-small'
+    """
+
+    def musicgen(prompt: str, duration: float, seed: int) -> tuple[Any, int]:
+        from audiolab.generate import generate
+
+        take = generate(prompt, duration, model=model, seed=seed, progress=False)
+        return take.audio, take.sample_rate
+
+    musicgen.model = model  # type: ignore[attr-defined]
+    return musicgen
+
+
+def synth_generator(sr: int = 32000) -> Generator:
+    """The offline reference music (``audiolab.synth``) as a generator.
+
+    The prompt picks the tempo (a number before "bpm", default 120) and the key
+    (e.g. "in F# minor", default C major).
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate.
+
+    Returns
+    -------
+    Generator
+
+    Examples
+    --------
+    >>> audio, sr = synth_generator(16000)("drum and bass at 174 bpm in F minor", 2.0, seed=1)
+    >>> audio.shape, sr
+    ((2, 32000), 16000)
+    """
+
+    def synth(prompt: str, duration: float, seed: int) -> tuple[Any, int]:
+        from audiolab.synth import reference
+
+        tempo = re.search(r"(\d+(?:\.\d+)?)\s*bpm", prompt, re.IGNORECASE)
+        key = re.search(r"\b([A-G][#b]?)\s+(major|minor)\b", prompt, re.IGNORECASE)
+        name = (
+            f"{key.group(1)[0].upper()}{key.group(1)[1:]} {key.group(2).lower()}"
+            if key
+            else "C major"
+        )
+        clip = reference(
+            float(tempo.group(1)) if tempo else 120.0, name, duration, sr=sr, seed=seed
+        )
+        return clip.audio, clip.sample_rate
+
+    synth.model = "audiolab.synth"  # type: ignore[attr-defined]
+    return synth
+
+
+def default_generator(model: str | None = None) -> tuple[Generator, str | None]:
+    """MusicGen when its weights are here, else the synth; and a line saying which.
+
+    Parameters
+    ----------
+    model : str, optional
+        Default ``facebook/musicgen-small``.
+
+    Returns
+    -------
+    (Generator, str or None)
+        The generator, and a notice when it fell back to the synth.
+
+    Examples
+    --------
+    >>> generator, notice = default_generator("/no/such/model")
+    >>> generator.model, notice.startswith("MusicGen weights for '/no/such/model'")
+    ('audiolab.synth', True)
+    """
+    from audiolab.generate import DEFAULT_MODEL, model_available
+
+    model = model or DEFAULT_MODEL
+    if model_available(model):
+        return musicgen_generator(model), None
+    notice = (
+        f"MusicGen weights for {model!r} are not available here: generating with the offline "
+        "reference music (audiolab.synth) instead."
+    )
+    return synth_generator(), notice
+
+
+def _wav_bytes(audio: np.ndarray, sr: int, subtype: str) -> bytes:
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, audio.T, sr, format="WAV", subtype=subtype)
+    return buffer.getvalue()
+
+
+@dataclass(eq=False)
+class Take:
+    """One generated take: its audio, normalized version, measurements and widgets."""
+
+    index: int
+    prompt: str
+    seed: int
+    sample_rate: int
+    audio: np.ndarray = field(repr=False)
+    normalized: np.ndarray = field(repr=False)
+    info: Any = field(repr=False)
+    measurement: Any = field(repr=False)
+    seconds: float = 0.0
+    widget: Any = field(default=None, repr=False)
+    raw_player: Any = field(default=None, repr=False)
+    player: Any = field(default=None, repr=False)
+    rating: Any = field(default=None, repr=False)
+    note: Any = field(default=None, repr=False)
+    keep_button: Any = field(default=None, repr=False)
+    status: Any = field(default=None, repr=False)
+    record: Any = field(default=None, repr=False)
+
+
+class Audition:
+    """An ipywidgets app to generate, compare and keep takes.
+
+    Parameters
+    ----------
+    store : audiolab.store.Store, optional
+        Where kept takes go (default ``Store("data/outputs")``).
+    model : str, optional
+        MusicGen hub id or folder (when no ``generator`` is given). Without
+        either: MusicGen small when its weights are here, else the synth.
+    generator : callable, optional
+        ``(prompt, duration, seed) -> (audio, sample_rate)``.
+    threaded : bool
+        Generate in a background thread so the notebook stays responsive
+        (the default); False generates inside the click (tests, scripts).
+
+    Examples
+    --------
+    >>> audition = Audition(generator=synth_generator(), threaded=False)
+    >>> audition.prompt.description, audition.target.min, audition.target.max
+    ('prompt', -30.0, -8.0)
+    """
+
+    def __init__(
+        self,
+        store: Any = None,
+        model: str | None = None,
+        generator: Callable[[str, float, int], tuple[Any, int]] | None = None,
+        *,
+        threaded: bool = True,
+    ) -> None:
+        import ipywidgets as w
+
+        from audiolab.store import Store
+
+        self.store = store if store is not None else Store()
+        notice = None
+        if generator is None:
+            if model is not None:
+                generator = musicgen_generator(model)
+            else:
+                generator, notice = default_generator()
+        self.generator = generator
+        self.model_name = str(getattr(generator, "model", getattr(generator, "__name__", "custom")))
+        self.threaded = threaded
+        self.takes: list[Take] = []
+        self._cancel = threading.Event()
+        self._thread: threading.Thread | None = None
+
+        style = {"description_width": "90px"}
+        wide = w.Layout(width="95%")
+        self.prompt = w.Text(
+            value="lofi hip hop at 90 bpm", description="prompt", style=style, layout=wide
+        )
+        self.duration = w.FloatSlider(
+            value=8.0, min=1.0, max=30.0, step=0.5, description="seconds", style=style
+        )
+        self.count = w.IntSlider(value=2, min=1, max=8, description="takes", style=style)
+        self.random_seed = w.Checkbox(value=True, description="random seed", indent=False)
+        self.seed = w.IntText(value=0, description="seed", style=style, disabled=True)
+        self.target = w.FloatSlider(
+            value=-16.0, min=-30.0, max=-8.0, step=0.5, description="target LUFS", style=style
+        )
+        self.ceiling = w.FloatSlider(
+            value=-1.0, min=-6.0, max=0.0, step=0.1, description="ceiling dBTP", style=style
+        )
+        self.bit_depth = w.Dropdown(
+            options=["PCM_16", "PCM_24", "PCM_32", "FLOAT"],
+            value="PCM_16",
+            description="bit depth",
+            style=style,
+        )
+        self.generate_button = w.Button(description="Generate", button_style="primary", icon="play")
+        self.cancel_button = w.Button(description="Cancel", disabled=True, icon="stop")
+        self.progress = w.IntProgress(
+            value=0, min=0, max=1, description="", layout=w.Layout(width="40%")
+        )
+        self.message = w.HTML(value="" if notice is None else self._note(notice))
+        self.ab = w.ToggleButtons(options=[], description="A/B", style=style)
+        self.ab_player = w.Audio(value=b"", format="wav", autoplay=False, controls=True)
+        self.ab_label = w.HTML()
+        self.takes_box = w.VBox([])
+        self.random_seed.observe(
+            lambda change: setattr(self.seed, "disabled", change["new"]), "value"
+        )
+        self.generate_button.on_click(lambda _: self.generate())
+        self.cancel_button.on_click(lambda _: self.cancel())
+        self.ab.observe(self._on_ab, "value")
+        self.controls = w.VBox(
+            [self.prompt, self.duration, self.count, w.HBox([self.random_seed, self.seed]),
+             self.target, self.ceiling, self.bit_depth]
+        )  # fmt: skip
+        ab_row = w.VBox(
+            [w.HTML("<b>A/B at matched loudness</b>"), self.ab, self.ab_player, self.ab_label]
+        )
+        self.widget = w.VBox(
+            [self.controls, w.HBox([self.generate_button, self.cancel_button, self.progress]),
+             self.message, ab_row, self.takes_box]
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ display
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    @staticmethod
+    def _note(text: str, error: bool = False) -> str:
+        import html
+
+        color = "#b00020" if error else "#555555"
+        return f'<div style="color:{color};white-space:pre-wrap">{html.escape(text)}</div>'
+
+    def show_error(self, text: str) -> None:
+        """Show a message in the widget's error box.
+
+        Examples
+        --------
+        >>> audition = Audition(generator=synth_generator(), threaded=False)
+        >>> audition.show_error("no weights")
+        >>> "no weights" in audition.message.value
+        True
+        """
+        self.message.value = self._note(text, error=True)
+
+    # ------------------------------------------------------------------ generation
+    def generate(self) -> None:
+        """Generate the takes the controls ask for (what the Generate button does).
+
+        Examples
+        --------
+        >>> audition = Audition(generator=synth_generator(), threaded=False)
+        >>> audition.duration.value, audition.count.value = 2.0, 1
+        >>> audition.generate()
+        >>> len(audition.takes)
+        1
+        """
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._cancel.clear()
+        self.generate_button.disabled = True
+        self.cancel_button.disabled = False
+        self.message.value = ""
+        if self.threaded:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        else:
+            self._run()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until a threaded generation is done.
+
+        Examples
+        --------
+        >>> Audition(generator=synth_generator()).wait()
+        """
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def cancel(self) -> None:
+        """Stop after the take being generated (what the Cancel button does).
+
+        Examples
+        --------
+        >>> Audition(generator=synth_generator(), threaded=False).cancel()
+        """
+        self._cancel.set()
+
+    def _run(self) -> None:
+        count, prompt = int(self.count.value), str(self.prompt.value)
+        self.progress.max, self.progress.value = count, 0
+        first = secrets.randbelow(2**31) if self.random_seed.value else int(self.seed.value)
+        try:
+            if not prompt.strip():
+                raise AudioError("the prompt is empty: describe the music to generate")
+            for i in range(count):
+                if self._cancel.is_set():
+                    self.message.value = self._note(f"cancelled after {i} of {count} takes")
+                    break
+                take = self._make_take(prompt, first + i)
+                self.takes.append(take)
+                self.takes_box.children = (*self.takes_box.children, take.widget)
+                self.ab.options = [f"take {t.index}" for t in self.takes]
+                self.progress.value = i + 1
+        except Exception as err:  # shown in the widget, which keeps working
+            self.show_error(f"{type(err).__name__}: {err}")
+        finally:
+            self.generate_button.disabled = False
+            self.cancel_button.disabled = True
+
+    def _make_take(self, prompt: str, seed: int) -> Take:
+        from audiolab.measure import measure
+        from audiolab.normalize import normalize
+
+        started = time.perf_counter()
+        audio, sr = self.generator(prompt, float(self.duration.value), seed)
+        seconds = time.perf_counter() - started
+        raw = as_audio(audio, max_channels=2)
+        normalized, info = normalize(raw, sr, float(self.target.value), float(self.ceiling.value))
+        measurement = measure(raw, sr)
+        take = Take(
+            len(self.takes) + 1, prompt, seed, sr, raw, normalized, info, measurement, seconds
+        )
+        self._take_widgets(take)
+        return take
+
+    def _take_widgets(self, take: Take) -> None:
+        import ipywidgets as w
+        from matplotlib.figure import Figure
+
+        from audiolab import plot
+
+        take.raw_player = w.Audio(
+            value=_wav_bytes(take.audio, take.sample_rate, "FLOAT"), format="wav", autoplay=False
+        )
+        take.player = w.Audio(
+            value=_wav_bytes(take.normalized, take.sample_rate, "PCM_16"),
+            format="wav",
+            autoplay=False,
+        )
+        figure = Figure(figsize=(8, 2.6), layout="constrained")
+        plot.loudness(
+            take.normalized,
+            take.sample_rate,
+            float(self.target.value),
+            ax=figure.add_subplot(),
+            true_peak_db=float(self.ceiling.value),
+        )
+        picture = io.BytesIO()
+        figure.savefig(picture, format="png", dpi=80)
+        m, info = take.measurement, take.info
+        bpm = "-" if m.bpm is None else f"{m.bpm:.1f}"
+        facts = (
+            f"<b>take {take.index}</b> · seed {take.seed} · {take.seconds:.1f} s to generate<br>"
+            f"raw {info.input_lufs:.1f} LUFS → {info.output_lufs:.1f} LUFS, true peak "
+            f"{info.true_peak_dbtp:.1f} dBTP{' (limited)' if info.limited else ''} · "
+            f"{bpm} BPM · key {m.key or '-'}"
+        )
+        if info.message:
+            facts += f"<br>{self._note(info.message, error=True)}"
+        take.rating = w.IntSlider(value=3, min=1, max=5, description="rating")
+        take.note = w.Text(placeholder="a note", description="note")
+        take.keep_button = w.Button(description="Keep", icon="check")
+        take.status = w.HTML()
+        take.keep_button.on_click(lambda _: self.keep(take.index))
+        take.widget = w.VBox(
+            [
+                w.HTML(facts),
+                w.HBox(
+                    [
+                        w.VBox([w.HTML("raw"), take.raw_player]),
+                        w.VBox([w.HTML("normalized"), take.player]),
+                    ]
+                ),
+                w.Image(value=picture.getvalue(), format="png"),
+                w.HBox([take.rating, take.note, take.keep_button, take.status]),
+            ],
+            layout=w.Layout(border="1px solid #ddd", padding="6px", margin="4px 0"),
+        )
+
+    # ------------------------------------------------------------------ A/B and keep
+    def _on_ab(self, change: dict[str, Any]) -> None:
+        if not change["new"]:
+            return
+        take = self.takes[int(str(change["new"]).split()[-1]) - 1]
+        self.ab_player.value = take.player.value
+        info = take.info
+        self.ab_label.value = (
+            f"take {take.index} at {info.output_lufs:.1f} LUFS (raw {info.input_lufs:.1f})"
+        )
+
+    def keep(self, index: int) -> Any:
+        """Save take ``index`` (1-based) with its rating and note (what Keep does).
+
+        Returns the catalog :class:`~audiolab.store.Record`, or None after an error
+        (shown in the widget).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from audiolab.store import Store
+        >>> store = Store(tempfile.mkdtemp())
+        >>> audition = Audition(store, generator=synth_generator(), threaded=False)
+        >>> audition.duration.value, audition.count.value = 2.0, 1
+        >>> audition.generate()
+        >>> audition.takes[0].rating.value = 5
+        >>> audition.keep(1).rating
+        5
+        """
+        take = self.takes[index - 1]
+        try:
+            take.record = self.store.save(
+                take.audio,
+                take.sample_rate,
+                prompt=take.prompt,
+                model=self.model_name,
+                params={"duration": float(self.duration.value), "source": "audition"},
+                seed=take.seed,
+                rating=int(take.rating.value),
+                note=str(take.note.value) or None,
+                target_lufs=float(self.target.value),
+                true_peak_db=float(self.ceiling.value),
+                bit_depth=str(self.bit_depth.value),
+            )
+        except Exception as err:
+            take.status.value = self._note(f"not kept: {type(err).__name__}: {err}", error=True)
+            return None
+        take.status.value = self._note(f"kept as {take.record.job_id} ({take.record.path})")
+        take.keep_button.disabled = True
+        return take.record
