@@ -356,7 +356,7 @@ def export_wav_batch(
     paths: Sequence[str | os.PathLike[str]],
     sample_rate: int = 32000,
     *,
-    jobs: int | None = 1,
+    jobs: int | None = None,
     client: Any = None,
     progress: bool | None = False,
     **options: Any,
@@ -372,7 +372,7 @@ def export_wav_batch(
     sample_rate : int
         Of every clip.
     jobs : int, optional
-        Processes; 1 (default) exports in this process, None uses every core.
+        Processes: one per core by default (None); 1 exports in this process.
     client : dask.distributed.Client, optional
         Export as Dask tasks instead.
     progress : bool or None
@@ -399,7 +399,8 @@ def export_wav_batch(
     >>> folder = tempfile.mkdtemp()
     >>> clips = [programme(1.0, 16000), np.full(16000, np.nan)]
     >>> try:
-    ...     export_wav_batch(clips, [os.path.join(folder, n) for n in ("a.wav", "b.wav")], 16000)
+    ...     paths = [os.path.join(folder, n) for n in ("a.wav", "b.wav")]
+    ...     export_wav_batch(clips, paths, 16000, jobs=1)
     ... except BatchExportError as err:
     ...     print(sorted(err.errors), err.results[0].path.name)
     [1] a.wav
