@@ -99,18 +99,19 @@ def test_the_audition_widget_renders_and_generates_in_chromium(lab: str) -> None
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1600})
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1600})
             page.goto(lab, wait_until="domcontentloaded")
             page.wait_for_selector(".jp-Notebook", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator, .jp-Toolbar", timeout=60_000)
+            # the kernel is up when the status bar says it is idle
+            page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=120_000)
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_text("Run All Cells", exact=True).click()
             generate = page.locator(".jupyter-widgets button", has_text="Generate").first
-            generate.wait_for(state="visible", timeout=120_000)
+            generate.wait_for(state="visible", timeout=180_000)
             players = page.locator(".jupyter-widgets audio")
             page.wait_for_function(  # the notebook's own cells generate takes first
-                "document.querySelectorAll('.jupyter-widgets audio').length >= 5", timeout=120_000
+                "document.querySelectorAll('.jupyter-widgets audio').length >= 5", timeout=180_000
             )
             before = players.count()
             page.wait_for_function(
@@ -125,6 +126,9 @@ def test_the_audition_widget_renders_and_generates_in_chromium(lab: str) -> None
             assert players.count() > before
             generate.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / "audition.png"), full_page=False)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / "audition-failure.png"), full_page=True)
+            raise
         finally:
             browser.close()
     assert (ARTIFACTS / "audition.png").stat().st_size > 10_000
