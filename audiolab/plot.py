@@ -106,6 +106,21 @@ def _limits(ax: Any, *reports: Any, target_lufs: float | None) -> None:
         ax.set_ylim(bottom - 2.0, top + 3.0)
 
 
+def _finish_loudness(
+    ax: Any, reports: list[Any], target_lufs: float | None, title: str | None
+) -> Any:
+    """Axes labels, limits, grid, legend and title of a loudness plot."""
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("loudness (LUFS)")
+    ax.set_xlim(0.0, max(*(r.duration_seconds for r in reports), 1e-3))
+    _limits(ax, *reports, target_lufs=target_lufs)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize="small", ncols=2)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def loudness(
     report_or_audio: Any,
     sr: int | None = None,
@@ -175,15 +190,7 @@ def loudness(
             color="#9467bd",
             fontsize="small",
         )
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("loudness (LUFS)")
-    ax.set_xlim(0.0, max(r.duration_seconds, 1e-3))
-    _limits(ax, r, target_lufs=target_lufs)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="best", fontsize="small", ncols=2)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish_loudness(ax, [r], target_lufs, title)
 
 
 def compare_loudness(
@@ -246,15 +253,7 @@ def compare_loudness(
                 label=f"{label} integrated {r.integrated_lufs:.1f} LUFS",
             )
     _draw_target(ax, target_lufs, tolerance_lu)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("loudness (LUFS)")
-    ax.set_xlim(0.0, max(first.duration_seconds, second.duration_seconds, 1e-3))
-    _limits(ax, first, second, target_lufs=target_lufs)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="best", fontsize="small", ncols=2)
-    if title:
-        ax.set_title(title)
-    return ax
+    return _finish_loudness(ax, [first, second], target_lufs, title)
 
 
 def tempo(
