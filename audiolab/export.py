@@ -170,25 +170,44 @@ def _check_options(sample_rate: Any, bit_depth: Any, tolerance_lu: Any) -> int:
     return rate
 
 
+#: Frames quantized at a time: every step of the chunk stays in cache.
+_QUANTIZE_FRAMES = 1 << 14
+
+
 def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, int]:
-    """(samples, frames) data for soundfile in the bit depth, and the clipped count."""
+    """(frames, channels) data for soundfile in the bit depth, and the clipped count.
+
+    Each chunk is scaled, dithered (PCM_16) and rounded channel by channel,
+    then interleaved once into the output. The dither of a sample is the
+    difference of the two 16-bit halves of one 32-bit word from the seeded
+    PCG64 generator, divided by 65536: triangular between -1 and 1 LSB.
+    """
     scale = BIT_DEPTHS[bit_depth]
+    channels, n = audio.shape
     if scale is None:
         return audio.T.astype(np.float32), 0
-    scaled = np.multiply(audio.T, scale, order="C")  # (frames, channels) for soundfile
-    if bit_depth == "PCM_16":  # TPDF dither: the difference of two uniform values of one LSB
-        bits = np.random.default_rng(seed).integers(0, 2**32, scaled.shape, dtype=np.uint32)
-        dither = (bits & 0xFFFF).astype(np.float32)
-        dither -= (bits >> 16).astype(np.float32)
-        dither[scaled == 0.0] = 0.0  # digital silence stays silent
-        scaled += dither / 65536.0
-    np.rint(scaled, out=scaled)
-    clipped = int(np.count_nonzero((scaled > scale - 1) | (scaled < -scale)))
-    np.clip(scaled, -scale, scale - 1, out=scaled)
-    if bit_depth == "PCM_16":
-        return scaled.astype(np.int16), clipped
+    out = np.empty((n, channels), dtype=np.int16 if bit_depth == "PCM_16" else np.int32)
+    bits = np.random.default_rng(seed).bit_generator
     # soundfile takes 24-bit samples in the top bits of an int32
-    return (scaled.astype(np.int64) << (32 - int(math.log2(scale)) - 1)).astype(np.int32), clipped
+    shift = 2.0 ** (31 - int(math.log2(scale))) if bit_depth == "PCM_24" else 1.0
+    low, high = -float(scale), float(scale - 1)
+    clipped = 0
+    for start in range(0, n, _QUANTIZE_FRAMES):
+        block = np.multiply(audio[:, start : start + _QUANTIZE_FRAMES], float(scale))
+        if bit_depth == "PCM_16":  # TPDF dither
+            words = bits.random_raw(-(-block.size // 2)).view(np.uint32)[: block.size]
+            words = words.reshape(block.shape)
+            dither = np.subtract(words & 0xFFFF, words >> 16, dtype=np.int32, casting="unsafe")
+            np.copyto(dither, 0, where=block == 0.0)  # digital silence stays silent
+            block += dither * (1.0 / 65536.0)
+        np.rint(block, out=block)
+        if block.max() > high or block.min() < low:
+            clipped += int(np.count_nonzero(block > high)) + int(np.count_nonzero(block < low))
+            np.clip(block, low, high, out=block)
+        if shift != 1.0:
+            block *= shift
+        out[start : start + _QUANTIZE_FRAMES] = block.T
+    return out, clipped
 
 
 def _write_atomically(data: np.ndarray, path: Path, rate: int, bit_depth: str) -> None:
