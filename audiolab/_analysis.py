@@ -54,12 +54,41 @@ def analysis_signal(audio: Any, sr: Any) -> tuple[np.ndarray, int]:
     factor = max(d for d in range(1, max(1, rate // ANALYSIS_RATE_HZ) + 1) if rate % d == 0)
     if factor == 1:
         return mono, rate
-    from scipy.signal import firwin, upfirdn
-
     # A short linear-phase low pass (8 taps per output sample) at 0.45 of the
     # new rate: what lies above (hi-hat noise, high partials) is not needed.
-    taps = firwin(8 * factor + 1, 0.9 / factor, window=("kaiser", 6.0))
-    delay = 4 * factor
-    y = upfirdn(taps, mono, up=1, down=factor)
-    first = -(-delay // factor)  # output sample i is input sample i * factor - delay
-    return y[first : first + -(-len(mono) // factor)], rate // factor
+    return _decimate(mono, factor), rate // factor
+
+
+def _lowpass_taps(factor: int) -> np.ndarray:
+    """Kaiser-windowed sinc (beta 6) of ``8 * factor + 1`` taps, cut-off 0.9 / factor of
+    Nyquist, unit gain at DC: ``scipy.signal.firwin(8 * factor + 1, 0.9 / factor,
+    window=("kaiser", 6.0))``."""
+    n_taps = 8 * factor + 1
+    cutoff = 0.9 / factor
+    m = np.arange(n_taps) - (n_taps - 1) / 2
+    taps = cutoff * np.sinc(cutoff * m) * np.kaiser(n_taps, 6.0)
+    return taps / taps.sum()
+
+
+def _decimate(x: np.ndarray, factor: int) -> np.ndarray:
+    """Low-pass filter ``x`` and keep every ``factor``-th sample, centred (no delay).
+
+    Output ``i`` is ``sum_j taps[j] * x[i * factor - 4 * factor + j]`` (zeros
+    outside the signal), computed as one matrix product over the polyphase
+    rows: with ``z`` the signal delayed by ``4 * factor`` and cut into rows of
+    ``factor`` samples, output ``i`` sums column ``q`` of row ``i + q`` of
+    ``rows @ taps_by_phase`` over ``q = 0 .. 8``.
+    """
+    taps = _lowpass_taps(factor)
+    n_out = -(-len(x) // factor)
+    groups = 9  # 8 * factor + 1 taps, in 9 groups of `factor` (the last holds one)
+    by_phase = np.zeros(groups * factor)
+    by_phase[: len(taps)] = taps
+    by_phase = by_phase.reshape(groups, factor).T  # [r, q] = taps[q * factor + r]
+    z = np.zeros((n_out + groups) * factor)
+    z[4 * factor : 4 * factor + len(x)] = x
+    partial = z.reshape(-1, factor) @ by_phase  # (rows, 9)
+    y = partial[:n_out, 0].copy()
+    for q in range(1, groups):
+        y += partial[q : q + n_out, q]
+    return y

@@ -5,14 +5,16 @@ Tables 1 and 2), the mean square per channel (eq. 1), the weighted channel sum
 (eq. 2, Table 3), the gated integration (eq. 3-7), the loudness range of
 EBU Tech 3342 and the true peak of BS.1770-4 Annex 2.
 
-How it is computed. Each channel is K-weighted once (scipy's ``sosfilt``, one
-thread per channel) and reduced to the energy of every 1 ms sub-block. Every
-window the standards ask for (400 ms momentary and gating blocks, 3 s
-short-term) is a whole number of sub-blocks, so every window position on the
-1 ms grid costs one subtraction of cumulative sums: the maxima of EBU Tech 3341
-cases 10 and 13 are searched at a 1 ms step, not read off a 100 ms grid. The
-1 ms grid boundaries are ``round(k * sr / 1000)`` samples, exact at every rate
-that is a multiple of 1 kHz and within half a sample at 44.1 kHz.
+How it is computed. Each channel is K-weighted once, a few seconds at a time
+(the two biquads run as block matrix products, :mod:`audiolab._blockfilter`:
+the exact recursion, in BLAS instead of a loop over samples), and reduced to
+the energy of every 1 ms sub-block. Every window the standards ask for
+(400 ms momentary and gating blocks, 3 s short-term) is a whole number of
+sub-blocks, so every window position on the 1 ms grid costs one subtraction
+of cumulative sums: the maxima of EBU Tech 3341 cases 10 and 13 are searched
+at a 1 ms step, not read off a 100 ms grid. The 1 ms grid boundaries are
+``round(k * sr / 1000)`` samples, exact at every rate that is a multiple of
+1 kHz and within half a sample at 44.1 kHz.
 
 Filters. At 48 kHz the coefficients are the reference values of BS.1770-4
 Tables 1 and 2. At other rates they are derived from the same analog
@@ -404,27 +406,33 @@ class _Analysis:
         return self.bounds[ends], np.maximum(energy, 0.0) / lengths
 
 
-def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
-    from scipy.signal import sosfilt
+@lru_cache(maxsize=8)
+def _k_filter(sr: int) -> Any:
+    """The K-weighting of ``sr`` as a :class:`~audiolab._blockfilter.BlockFilter`."""
+    from audiolab._blockfilter import BlockFilter
 
+    return BlockFilter(_k_weighting_sos_cached(sr), 32 if sr <= 96000 else 64)
+
+
+def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
     sr = _meter_rate(sample_rate)
     # NaN and Inf show up in the energies, which saves a pass over the input.
     x = as_audio(audio, check_finite=False)
     channels, n_samples = x.shape
-    sos = np.array(_k_weighting_sos_cached(sr))  # sosfilt wants a writable array
+    k_filter = _k_filter(sr)
     bounds = _grid_boundaries(n_samples, sr)
 
     n_sub = len(bounds) - 1
 
     def k_weighted_energy(c: int) -> np.ndarray:
         energy = np.empty(n_sub)
-        state = np.zeros((len(sos), 2))  # BS.1770-4 Annex 1: K-weighting, from rest
+        state = None  # BS.1770-4 Annex 1: K-weighting, from rest
         # A few seconds at a time: the filter output stays in cache and is never
         # a whole-signal array.
         chunks = [*range(0, n_sub, _CHUNK_SUBBLOCKS), n_sub]
         for first, last in itertools.pairwise(chunks):
             start, stop = bounds[first], bounds[last]
-            y, state = sosfilt(sos, x[c, start:stop], zi=state)
+            y, state = k_filter.apply(x[c, start:stop], state)
             # eq. (1) before the division by the length
             energy[first:last] = _subblock_energy(y, bounds[first : last + 1] - start, sr)
         return energy
