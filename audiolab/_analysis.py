@@ -82,9 +82,9 @@ def _decimate(x: np.ndarray, factor: int) -> np.ndarray:
     taps = _lowpass_taps(factor)
     n_out = -(-len(x) // factor)
     groups = 9  # 8 * factor + 1 taps, in 9 groups of `factor` (the last holds one)
-    by_phase = np.zeros(groups * factor)
-    by_phase[: len(taps)] = taps
-    by_phase = by_phase.reshape(groups, factor).T  # [r, q] = taps[q * factor + r]
+    padded = np.zeros(groups * factor)
+    padded[: len(taps)] = taps
+    by_phase = padded.reshape(groups, factor).T  # [r, q] = taps[q * factor + r]
     z = np.zeros((n_out + groups) * factor)
     z[4 * factor : 4 * factor + len(x)] = x
     partial = z.reshape(-1, factor) @ by_phase  # (rows, 9)
