@@ -37,10 +37,12 @@ from __future__ import annotations
 import itertools
 import math
 import os
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -60,6 +62,8 @@ __all__ = [
     "true_peak",
     "true_peak_envelope",
 ]
+
+_T = TypeVar("_T")
 
 # ---------------------------------------------------------------- constants
 # BS.1770-4 eq. (2): L_K = -0.691 + 10 log10(sum_i G_i z_i)
@@ -100,14 +104,13 @@ _MOMENTARY_SUBBLOCKS = 400
 _SHORT_TERM_SUBBLOCKS = 3000
 _GATING_STEP_SUBBLOCKS = 100
 _CHUNK_SUBBLOCKS = 4000  # K-weight 4 s at a time: the output stays in cache
-_THREADED_SAMPLES = 1 << 20  # from about 20 s per channel on, one thread per channel
+_THREADED_SAMPLES = 1 << 15  # from about 1 s per channel on, one thread per channel
 
 # BS.1770-4 Annex 2: oversample by 4 below 96 kHz, by 2 below 192 kHz.
 TRUE_PEAK_TAPS_PER_PHASE = 16
 _TRUE_PEAK_KAISER_BETA = 7.0
-_PEAK_COARSE_BLOCK = 1024  # points per block in the true-peak search
-_PEAK_FINE_BLOCK = 64  # points per block inside the promising ones
-_PEAK_BATCH = 256  # fine blocks interpolated at a time
+_PEAK_BLOCK = 64  # points per block in the true-peak search
+_PEAK_BATCH = 256  # blocks interpolated at a time
 
 
 # ------------------------------------------------------------------ filters
@@ -245,135 +248,125 @@ def _interpolator(factor: int) -> tuple[np.ndarray, float]:
     return taps, bound * (1.0 + 1e-9)
 
 
-def _abs_max_rows(values: np.ndarray, block: int) -> np.ndarray:
-    """max |values| over consecutive blocks of the last axis (its length a multiple of block)."""
-    rows = values.reshape(*values.shape[:-1], -1, block)
-    if block > 256:  # long rows: numpy's reductions are fast, and need no temporary
-        return np.maximum(rows.max(axis=-1), -rows.min(axis=-1))
-    rows = np.abs(rows)
-    while rows.shape[-1] > 16:  # short rows: halving is faster than a reduction per row
-        rows = np.maximum(rows[..., : rows.shape[-1] // 2], rows[..., rows.shape[-1] // 2 :])
-    return rows.max(axis=-1)
+@lru_cache(maxsize=4)
+def _block_interpolator(factor: int) -> np.ndarray:
+    """The interpolator of a block of points as one banded (Toeplitz) matrix.
+
+    Point ``p`` of a block reads samples ``p .. p + N - 1`` of the block's
+    padded row (N taps); column ``i * (factor - 1) + phase`` of the
+    ``(block + N - 1, block * (factor - 1))`` matrix holds the taps of that
+    phase at rows ``i .. i + N - 1``, so ``rows @ matrix`` interpolates every
+    point of many blocks in one BLAS call.
+    """
+    taps, _ = _interpolator(factor)
+    n_taps, phases = taps.shape
+    block = _PEAK_BLOCK
+    matrix = np.zeros((block + n_taps - 1, block, phases))
+    for i in range(block):
+        matrix[i : i + n_taps, i, :] = taps
+    matrix = matrix.reshape(block + n_taps - 1, block * phases)
+    matrix.setflags(write=False)
+    return matrix
 
 
-def _gather(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """Rows ``x[s : s + width]`` for each start, with zeros outside the signal."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    n = len(x)
-    inside = (starts >= 0) & (starts + width <= n)
-    rows = np.zeros((len(starts), width))
-    if n >= width and inside.any():
-        rows[inside] = sliding_window_view(x, width)[starts[inside]]
-    for i in np.flatnonzero(~inside):  # at most the first and last blocks
-        lo, hi = max(starts[i], 0), min(starts[i] + width, n)
-        if hi > lo:
-            rows[i, lo - starts[i] : hi - starts[i]] = x[lo:hi]
-    return rows
+def _window_abs_max(values: np.ndarray) -> np.ndarray:
+    """max |values| over consecutive windows of _PEAK_BLOCK (the length is a multiple)."""
+    rows = values.reshape(-1, _PEAK_BLOCK)
+    return np.maximum(rows.max(axis=1), -rows.min(axis=1))
 
 
 class _PeakSearch:
-    """Points of ``x[lo:hi]`` whose oversampled value could exceed a threshold.
+    """The blocks of points of ``x`` whose oversampled value could exceed a threshold.
 
-    Point ``p`` is the interpolated stretch between ``x[p - 1]`` and ``x[p]``
-    (zero outside the signal); the points of ``[lo, hi)`` are ``lo .. hi - 1``,
-    and point ``len(x)`` too when ``hi`` is the end.
-
-    No interpolated point exceeds ``sum |taps|`` times the largest sample it
-    reads, nor the larger of its two neighbouring samples plus the second-
-    difference bound of :func:`_interpolator`. Blocks of 1024 points that the
-    first bound rules out are skipped; inside the others, blocks of 64 points
-    are ruled out by the second. What is left are the candidate blocks, with
-    their bounds, for :meth:`interpolate`. The threshold is ``floor`` and,
-    with ``above_samples``, the largest sample of the range too.
+    Point ``p`` (0 to ``len(x)``) is the interpolated stretch between
+    ``x[p - 1]`` and ``x[p]`` (zero outside the signal); block ``b`` holds
+    points ``64 b .. 64 b + 63``. Two bounds rule blocks out without
+    interpolating them: no point exceeds ``sum |taps|`` times the largest
+    sample it reads, nor the larger of its two neighbouring samples plus the
+    second-difference bound of :func:`_interpolator` times the largest
+    ``|second difference|`` it reads. The first, from the sample maxima of
+    every window of 64, picks the blocks worth the second; the second is
+    computed on those only. What is left are the candidate blocks, with their
+    bounds, for :meth:`interpolate`. The threshold is ``floor`` and, with
+    ``above_samples``, the sample peak too.
     """
 
-    def __init__(
-        self, x: np.ndarray, sr: int, lo: int, hi: int, floor: float, *, above_samples: bool
-    ) -> None:
-        n = len(x)
-        coarse, fine = _PEAK_COARSE_BLOCK, _PEAK_FINE_BLOCK
-        segment = x[lo:hi]
-        n_full = len(segment) // coarse
-        block_max = _abs_max_rows(segment[: n_full * coarse], coarse)
-        if len(segment) > n_full * coarse:
-            block_max = np.append(block_max, np.max(np.abs(segment[n_full * coarse :])))
-        self.sample_peak = float(block_max.max()) if len(segment) else 0.0
-        # what a candidate must be able to beat: the floor, and the samples if asked
+    def __init__(self, x: np.ndarray, sr: int, floor: float, *, above_samples: bool) -> None:
+        n, block = len(x), _PEAK_BLOCK
+        factor = _oversampling_factor(sr)
+        n_taps = TRUE_PEAK_TAPS_PER_PHASE
+        half = n_taps // 2
+        self.n = n
+        self.n_blocks = -(-(n + 1) // block)  # points 0 .. n
+        # padded[half + k] = x[k]: point p reads padded[p : p + n_taps]; block b reads
+        # windows b and b + 1 of 64 (and 15 more samples to interpolate).
+        self.padded = np.zeros((self.n_blocks + 2) * block)
+        self.padded[half : half + n] = x
+        window_max = _window_abs_max(self.padded)
+        self.sample_peak = float(window_max.max())
         threshold = max(floor, self.sample_peak) if above_samples else floor
-        self.n_points = hi - lo + (1 if hi == n else 0)
-        self.lo = lo
         self.bound = np.zeros(0)
         self.candidates = np.zeros(0, dtype=np.int64)
-        factor = _oversampling_factor(sr)
         if factor == 1:
             return
-        self.taps, d2_gain = _interpolator(factor)
-        half = self.taps.shape[0] // 2
-        # Point p reads x[p - half .. p + half - 1]: point block c reads from sample
-        # blocks c - 1, c and c + 1 (counted from lo), and past the segment's edges.
-        n_blocks = -(-self.n_points // coarse)
-        left = np.abs(x[max(lo - half, 0) : lo]).max(initial=0.0)
-        right = np.abs(x[hi : hi + half]).max(initial=0.0)
-        around = np.concatenate(([left], block_max, [right, 0.0]))
-        near = np.maximum(
-            np.maximum(around[:n_blocks], around[1 : n_blocks + 1]), around[2 : n_blocks + 2]
-        )
-        gain = float(np.abs(self.taps).sum(axis=0).max())
-        self.promising = np.flatnonzero(gain * near > threshold)
-        if self.promising.size == 0:
+        taps, d2_gain = _interpolator(factor)
+        self.matrix = _block_interpolator(factor)
+        self.phases = factor - 1
+        near = np.maximum(window_max[: self.n_blocks], window_max[1 : self.n_blocks + 1])
+        gain = float(np.abs(taps).sum(axis=0).max())
+        promising = np.flatnonzero(gain * near > threshold)
+        if promising.size == 0:
             return
-        # rows[:, i] = x[lo + c * coarse - half - 1 + i]; fine block f reads samples and
-        # second differences centred on rows[:, f * fine + 1 ...], in fine blocks f, f + 1.
-        self.rows = _gather(x, lo + self.promising * coarse - half - 1, coarse + 2 * fine)
-        self.per = coarse // fine
-        sample_max = _abs_max_rows(self.rows[:, 1 : 1 + (self.per + 1) * fine], fine)
-        d2 = self.rows[:, :-2] - 2.0 * self.rows[:, 1:-1] + self.rows[:, 2:]  # centred on i + 1
-        d2_max = _abs_max_rows(d2[:, : (self.per + 1) * fine], fine)
-        bound = np.maximum(sample_max[:, :-1], sample_max[:, 1:]) + d2_gain * np.maximum(
-            d2_max[:, :-1], d2_max[:, 1:]
-        )
-        self.bound = bound.ravel()
-        self.candidates = np.flatnonzero(self.bound > threshold)
+        # The second differences centred on padded[64 w .. 64 w + 63] of every window w
+        # that a promising block reads, from rows padded[64 w - 1 .. 64 w + 64].
+        windows = np.union1d(promising, promising + 1)
+        inner = windows[(windows > 0) & (windows < self.n_blocks + 1)]
+        rows = self.padded[(inner * block - 1)[:, None] + np.arange(block + 2)]
+        d2 = rows[:, :-2] + rows[:, 2:]
+        d2 -= rows[:, 1:-1]
+        d2 -= rows[:, 1:-1]
+        d2_max = np.zeros(self.n_blocks + 2)
+        d2_max[inner] = np.maximum(d2.max(axis=1), -d2.min(axis=1))
+        if windows[0] == 0:  # window 0 starts with padding: its first difference is 0
+            first = self.padded[: block + 1]
+            d2_max[0] = float(np.abs(first[:-2] - 2.0 * first[1:-1] + first[2:]).max())
+        bound = near[promising] + d2_gain * np.maximum(d2_max[promising], d2_max[promising + 1])
+        keep = bound > threshold
+        self.candidates = promising[keep]
+        self.bound = bound[keep]
 
-    def interpolate(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point index, largest |interpolated value|) of the fine blocks ``chosen``.
+    def interpolate(self, chosen: np.ndarray) -> np.ndarray:
+        """The largest |interpolated value| of every point of the blocks ``chosen``.
 
-        Both of shape (len(chosen), 64); points outside the range read 0.
+        Shape (len(chosen), 64); points after ``len(x)`` read 0.
         """
-        from numpy.lib.stride_tricks import sliding_window_view
-
-        fine, n_taps = _PEAK_FINE_BLOCK, self.taps.shape[0]
-        row, f = np.divmod(chosen, self.per)
-        reads = (f * fine + 1)[:, None] + np.arange(fine + n_taps - 1)[None, :]
-        segments = self.rows[row[:, None], reads]
-        values = np.abs(sliding_window_view(segments, n_taps, axis=1) @ self.taps).max(axis=2)
-        point = (self.promising[row] * _PEAK_COARSE_BLOCK + f * fine)[:, None] + np.arange(fine)
-        values[point >= self.n_points] = 0.0  # points of the next range, or after the end
-        return self.lo + point, values
+        block = _PEAK_BLOCK
+        width = self.matrix.shape[0]
+        rows = self.padded[(chosen * block)[:, None] + np.arange(width)]
+        values = np.abs(rows @ self.matrix).reshape(len(chosen), block, self.phases).max(axis=2)
+        last = self.n_blocks - 1  # points beyond len(x) belong to no one
+        if chosen.size and chosen.max() == last:
+            values[chosen == last, self.n - last * block + 1 :] = 0.0
+        return values
 
 
-def _channel_peaks(
-    x: np.ndarray, sr: int, lo: int = 0, hi: int | None = None, floor: float = 0.0
-) -> tuple[float, float]:
-    """Sample peak of ``x[lo:hi]`` and true peak (BS.1770-4 Annex 2) of its points.
+def _channel_peaks(x: np.ndarray, sr: int) -> tuple[float, float]:
+    """Sample peak and true peak (BS.1770-4 Annex 2) of one channel, as amplitudes.
 
-    Returns amplitudes; the true peak is ``floor`` when no point beats it.
     Exact (the value of interpolating every point), but not brute force: the
     candidate blocks of :class:`_PeakSearch` are interpolated, most promising
     first, until no block left can beat the peak found so far. Music costs a
-    pass over the samples and a little more; a full-scale steady tone, where
-    every block could hold the peak, costs the full interpolation.
+    few passes over the samples and a little more; a full-scale steady tone,
+    where every block could hold the peak, costs the full interpolation.
     """
-    hi = len(x) if hi is None else hi
-    search = _PeakSearch(x, sr, lo, hi, floor, above_samples=True)
-    peak = max(floor, search.sample_peak)
-    order = search.candidates[np.argsort(-search.bound[search.candidates], kind="stable")]
+    search = _PeakSearch(x, sr, 0.0, above_samples=True)
+    peak = search.sample_peak
+    order = np.argsort(-search.bound, kind="stable")
     for first in range(0, order.size, _PEAK_BATCH):
         chosen = order[first : first + _PEAK_BATCH]
         if search.bound[chosen[0]] <= peak:
             break
-        peak = max(peak, float(search.interpolate(chosen)[1].max()))
+        peak = max(peak, float(search.interpolate(search.candidates[chosen]).max()))
     return search.sample_peak, peak
 
 
@@ -437,22 +430,12 @@ def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
             energy[first:last] = _subblock_energy(y, bounds[first : last + 1] - start, sr)
         return energy
 
-    def peak_search() -> list[tuple[float, float]]:
-        return [_channel_peaks(x[c], sr) for c in range(channels)] if peaks else [(0.0, 0.0)]
+    def channel(c: int) -> tuple[np.ndarray, tuple[float, float]]:
+        return k_weighted_energy(c), _channel_peaks(x[c], sr) if peaks else (0.0, 0.0)
 
-    threads = _threads()
-    if threads == 1:  # as asked (a batch worker, one process per core): no threads at all
-        energies = [k_weighted_energy(c) for c in range(channels)]
-        found = peak_search()
-    else:
-        # The filter runs in worker threads without the GIL (one per channel, for
-        # long signals; one for short ones, where more threads cost more than they
-        # save); the peak search, many small numpy steps holding it, runs here meanwhile.
-        workers = min(channels, threads) if n_samples >= _THREADED_SAMPLES else 1
-        with ThreadPoolExecutor(workers) as pool:
-            futures = [pool.submit(k_weighted_energy, c) for c in range(channels)]
-            found = peak_search()
-            energies = [future.result() for future in futures]
+    results = _per_channel(channel, channels, n_samples)
+    energies = [energy for energy, _ in results]
+    found = [peak for _, peak in results]
     energy = np.zeros(n_sub)
     for weight, channel_energy in zip(CHANNEL_WEIGHTS, energies, strict=False):
         energy += weight * channel_energy  # eq. (2): sum over channels of G_i z_i
@@ -464,6 +447,43 @@ def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
     analysis.sample_peak = max(sample for sample, _ in found)
     analysis.true_peak = max(true for _, true in found)
     return analysis
+
+
+def _per_channel(task: Callable[[int], _T], channels: int, n_samples: int) -> list[_T]:
+    """``[task(c) for c in range(channels)]``, a thread per channel when that pays.
+
+    BLAS and numpy's loops run without the GIL, so channels are measured side
+    by side (from 1 s of audio on, up to one thread per core or
+    AUDIOLAB_THREADS; batch workers set 1), with BLAS on one thread meanwhile:
+    the meter's matrix products are small, and BLAS threads on top of the
+    meter's would fight over the same cores.
+    """
+    workers = min(channels, _threads()) if n_samples >= _THREADED_SAMPLES else 1
+    with _blas_single_threaded():
+        if workers == 1:
+            return [task(c) for c in range(channels)]
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(task, range(channels)))
+
+
+@contextmanager
+def _blas_single_threaded() -> Iterator[None]:
+    """BLAS on one thread inside the block, restored on exit."""
+    controller = _blas_controller()
+    if controller is None:
+        yield
+        return
+    with controller.limit(limits=1, user_api="blas"):
+        yield
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return None
+    return ThreadpoolController()
 
 
 def _threads() -> int:
@@ -819,7 +839,8 @@ def true_peak(audio: Any, sr: int) -> float:
     """
     rate = _meter_rate(sr)
     x = as_audio(audio)
-    return _to_db(max(_channel_peaks(x[c], rate)[1] for c in range(x.shape[0])))
+    peaks = _per_channel(lambda c: _channel_peaks(x[c], rate)[1], x.shape[0], x.shape[1])
+    return _to_db(max(peaks))
 
 
 def true_peak_envelope(audio: Any, sr: int, *, floor: float = 0.0) -> np.ndarray:
@@ -861,10 +882,12 @@ def true_peak_envelope(audio: Any, sr: int, *, floor: float = 0.0) -> np.ndarray
     n = x.shape[1]
     envelope = np.max(np.abs(x), axis=0)
     for channel in x:
-        search = _PeakSearch(channel, rate, 0, n, floor, above_samples=False)
+        search = _PeakSearch(channel, rate, floor, above_samples=False)
         for first in range(0, search.candidates.size, _PEAK_BATCH):
-            points, values = search.interpolate(search.candidates[first : first + _PEAK_BATCH])
+            chosen = search.candidates[first : first + _PEAK_BATCH]
+            values = search.interpolate(chosen)
             # point p lies between samples p - 1 and p: both see it
+            points = (chosen * _PEAK_BLOCK)[:, None] + np.arange(_PEAK_BLOCK)
             points, values = points.ravel(), values.ravel()
             inside = points < n
             np.maximum.at(envelope, points[inside], values[inside])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import warnings
@@ -186,16 +185,21 @@ def test_pyloudnorm_default_filters_are_not_the_reference_at_low_rates() -> None
 
 
 # ------------------------------------------------------------------ peaks
-def _brute_true_peak(x: np.ndarray, sr: int) -> float:
-    """Interpolate every point with the meter's own taps: checks the pruned search."""
+def _brute_points(x: np.ndarray, sr: int) -> np.ndarray:
+    """|interpolated value| of every point 0 .. len(x) (largest phase), every point computed."""
     factor = loudness._oversampling_factor(sr)
     if factor == 1:
-        return float(np.abs(x).max())
+        return np.zeros(len(x) + 1)
     taps, _ = loudness._interpolator(factor)
     n = taps.shape[0]
     padded = np.concatenate([np.zeros(n), x, np.zeros(n)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, n)[n // 2 : n // 2 + len(x) + 1]
-    return float(max(np.abs(x).max(), np.abs(windows @ taps).max()))
+    return np.abs(windows @ taps).max(axis=1)
+
+
+def _brute_true_peak(x: np.ndarray, sr: int) -> float:
+    """Interpolate every point with the meter's own taps: checks the pruned search."""
+    return float(max(np.abs(x).max(), _brute_points(x, sr).max()))
 
 
 @settings(max_examples=60, deadline=None)
@@ -220,11 +224,15 @@ def test_pruned_true_peak_search_equals_interpolating_every_point(
         x[rng.integers(0, n)] = 1.0
     expected = _brute_true_peak(x, sr)
     assert loudness._channel_peaks(x, sr)[1] == pytest.approx(expected, rel=1e-12)
-    cuts = sorted({0, n, *rng.integers(0, n, 3).tolist()})
-    true_peak = 0.0
-    for lo, hi in itertools.pairwise(cuts):  # in pieces, as the meter does
-        _, true_peak = loudness._channel_peaks(x, sr, lo, hi, true_peak)
-    assert true_peak == pytest.approx(expected, rel=1e-12)
+    # the envelope: each sample's magnitude and the points on either side of it
+    points = _brute_points(x, sr)
+    around = np.maximum(np.abs(x), np.maximum(points[:-1], points[1:]))
+    np.testing.assert_allclose(loudness.true_peak_envelope(x, sr), around, rtol=1e-12, atol=0)
+    floor = 0.7 * expected  # exact above the floor, the samples' magnitudes below it
+    above = loudness.true_peak_envelope(x, sr, floor=floor)
+    loud = around > floor * (1 + 1e-9)
+    np.testing.assert_allclose(above[loud], around[loud], rtol=1e-12, atol=0)
+    assert np.all((above >= np.abs(x)) & (above <= np.maximum(around, floor) * (1 + 1e-12)))
 
 
 def faded(x: np.ndarray, fade_s: float = 0.02) -> np.ndarray:
