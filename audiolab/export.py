@@ -33,6 +33,7 @@ import math
 import os
 import secrets
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -172,10 +173,16 @@ def _check_options(sample_rate: Any, bit_depth: Any, tolerance_lu: Any) -> int:
 
 #: Frames quantized at a time: every step of the chunk stays in cache.
 _QUANTIZE_FRAMES = 1 << 14
+#: What soundfile is given (and reads back) for each bit depth.
+_SAMPLE_TYPES = {"PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32, "FLOAT": np.float32}
 
 
-def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, int]:
-    """(frames, channels) data for soundfile in the bit depth, and the clipped count.
+def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """The samples of the file: soundfile's data, the values it will read back, clipped count.
+
+    Returns the (frames, channels) array for soundfile in the bit depth, the
+    same samples as float64 (channels, samples), full scale 1.0, exactly as
+    soundfile reads them back, and how many samples hit full scale.
 
     Each chunk is scaled, dithered (PCM_16) and rounded channel by channel,
     then interleaved once into the output. The dither of a sample is the
@@ -184,16 +191,21 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
     """
     scale = BIT_DEPTHS[bit_depth]
     channels, n = audio.shape
-    if scale is None:
-        return audio.T.astype(np.float32), 0
-    out = np.empty((n, channels), dtype=np.int16 if bit_depth == "PCM_16" else np.int32)
+    data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
+    values = np.empty((channels, n))
     bits = np.random.default_rng(seed).bit_generator
     # soundfile takes 24-bit samples in the top bits of an int32
-    shift = 2.0 ** (31 - int(math.log2(scale))) if bit_depth == "PCM_24" else 1.0
-    low, high = -float(scale), float(scale - 1)
+    shift = 2.0 ** (31 - int(math.log2(scale))) if bit_depth == "PCM_24" and scale else 1.0
+    low, high = -float(scale or 0), float((scale or 1) - 1)
     clipped = 0
     for start in range(0, n, _QUANTIZE_FRAMES):
-        block = np.multiply(audio[:, start : start + _QUANTIZE_FRAMES], float(scale))
+        frames = slice(start, start + _QUANTIZE_FRAMES)
+        if scale is None:  # 32-bit float: what float32 holds
+            block = audio[:, frames].astype(np.float32)
+            values[:, frames] = block
+            data[frames] = block.T
+            continue
+        block = np.multiply(audio[:, frames], float(scale))
         if bit_depth == "PCM_16":  # TPDF dither
             words = bits.random_raw(-(-block.size // 2)).view(np.uint32)[: block.size]
             words = words.reshape(block.shape)
@@ -204,10 +216,11 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
         if block.max() > high or block.min() < low:
             clipped += int(np.count_nonzero(block > high)) + int(np.count_nonzero(block < low))
             np.clip(block, low, high, out=block)
+        np.multiply(block, 1.0 / scale, out=values[:, frames])
         if shift != 1.0:
             block *= shift
-        out[start : start + _QUANTIZE_FRAMES] = block.T
-    return out, clipped
+        data[frames] = block.T
+    return data, values, clipped
 
 
 def _write_atomically(data: np.ndarray, path: Path, rate: int, bit_depth: str) -> None:
@@ -310,16 +323,32 @@ def export_wav(
         )
     elif long_enough:
         input_lufs = loudness.integrated(x, rate)
-    data, clipped = _quantize(x, bit_depth, dither_seed)
-    _write_atomically(data, target, rate, bit_depth)
-    return _verify(target, rate, bit_depth, input_lufs, gain_db, limited, clipped, message,
-                   target_lufs if normalize else None, true_peak_db, tolerance_lu)  # fmt: skip
+    data, values, clipped = _quantize(x, bit_depth, dither_seed)
+    # The file is written while its samples are measured; then it is read back
+    # and must hold exactly the samples that were measured.
+    with ThreadPoolExecutor(1) as pool:
+        writing = pool.submit(_write_atomically, data, target, rate, bit_depth)
+        measured = _measure(values, rate)
+        writing.result()
+    return _verify(target, rate, bit_depth, data, measured, input_lufs, gain_db, limited,
+                   clipped, message, target_lufs if normalize else None, true_peak_db,
+                   tolerance_lu)  # fmt: skip
+
+
+def _measure(values: np.ndarray, rate: int) -> tuple[float | None, float]:
+    """(integrated loudness or None under 400 ms, true peak) of float samples."""
+    if values.shape[1] >= round(loudness.MOMENTARY_S * rate):
+        report = loudness.report(values, rate)
+        return report.integrated_lufs, report.true_peak_dbtp
+    return None, loudness.true_peak(values, rate)
 
 
 def _verify(
     path: Path,
     rate: int,
     bit_depth: str,
+    data: np.ndarray,
+    measured: tuple[float | None, float],
     input_lufs: float | None,
     gain_db: float,
     limited: bool,
@@ -329,19 +358,21 @@ def _verify(
     true_peak_db: float,
     tolerance_lu: float,
 ) -> ExportResult:
-    """Read the file back and measure what it holds."""
+    """Read the file back: it must hold ``data``, whose loudness was ``measured``.
+
+    Should the file read back differently (it would be a soundfile bug), what
+    it holds is measured instead: the result always describes the file.
+    """
     import soundfile as sf
 
-    written, written_rate = sf.read(path, dtype="float64", always_2d=True)
-    if written_rate != rate:  # pragma: no cover - would be a soundfile bug
-        raise AudioError(f"{path} was written at {rate} Hz but reads at {written_rate} Hz")
-    audio = written.T
-    if audio.shape[1] >= round(loudness.MOMENTARY_S * rate):
-        report = loudness.report(audio, rate)
-        output_lufs: float | None = report.integrated_lufs
-        peak = report.true_peak_dbtp
-    else:
-        output_lufs, peak = None, loudness.true_peak(audio, rate)
+    with sf.SoundFile(path) as f:
+        facts = (f.samplerate, f.channels, f.subtype, f.frames)
+        written = f.read(dtype=data.dtype, always_2d=True)
+    if facts != (rate, data.shape[1], bit_depth, data.shape[0]):  # pragma: no cover
+        raise AudioError(f"{path} reads back as {facts}, not as written")
+    if not np.array_equal(written, data):  # it would be a bug in soundfile or the disk
+        measured = _measure(np.ascontiguousarray(sf.read(path, always_2d=True)[0].T), rate)
+    output_lufs, peak = measured
     within = None
     if target_lufs is not None and output_lufs is not None:
         within = abs(output_lufs - target_lufs) <= tolerance_lu and peak <= true_peak_db
@@ -349,9 +380,9 @@ def _verify(
         path=path,
         file_size_bytes=path.stat().st_size,
         sample_rate=rate,
-        channels=audio.shape[0],
+        channels=data.shape[1],
         bit_depth=bit_depth,
-        duration_seconds=audio.shape[1] / rate,
+        duration_seconds=data.shape[0] / rate,
         input_lufs=input_lufs,
         output_lufs=output_lufs,
         gain_db=gain_db,

@@ -880,19 +880,25 @@ def true_peak_envelope(audio: Any, sr: int, *, floor: float = 0.0) -> np.ndarray
     rate = _meter_rate(sr)
     x = as_audio(audio)
     n = x.shape[1]
-    envelope = np.max(np.abs(x), axis=0)
-    for channel in x:
-        search = _PeakSearch(channel, rate, floor, above_samples=False)
+
+    def channel(c: int) -> np.ndarray:
+        envelope = np.abs(x[c])
+        search = _PeakSearch(x[c], rate, floor, above_samples=False)
         for first in range(0, search.candidates.size, _PEAK_BATCH):
             chosen = search.candidates[first : first + _PEAK_BATCH]
-            values = search.interpolate(chosen)
-            # point p lies between samples p - 1 and p: both see it
-            points = (chosen * _PEAK_BLOCK)[:, None] + np.arange(_PEAK_BLOCK)
-            points, values = points.ravel(), values.ravel()
-            inside = points < n
-            np.maximum.at(envelope, points[inside], values[inside])
-            before = (points >= 1) & (points <= n)
-            np.maximum.at(envelope, points[before] - 1, values[before])
+            values = search.interpolate(chosen).ravel()
+            points = ((chosen * _PEAK_BLOCK)[:, None] + np.arange(_PEAK_BLOCK)).ravel()
+            # point p lies between samples p - 1 and p: both see it (the blocks are
+            # distinct, so are the points, and a plain assignment is enough)
+            for sample, keep in ((points, points < n), (points - 1, (points >= 1) & (points <= n))):
+                where = sample[keep]
+                envelope[where] = np.maximum(envelope[where], values[keep])
+        return envelope
+
+    envelopes = _per_channel(channel, x.shape[0], n)
+    envelope = envelopes[0]
+    for other in envelopes[1:]:
+        np.maximum(envelope, other, out=envelope)
     return envelope
 
 

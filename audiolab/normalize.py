@@ -143,8 +143,6 @@ def limit(
     >>> round(loudness.true_peak(out, 48000), 1), round(reduction, 1), out.shape
     (-6.0, 6.0, (1, 48000))
     """
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
     rate = check_sample_rate(sr)
     x = as_audio(audio)
     ceiling = 10.0 ** (ceiling_db / 20.0)
@@ -160,10 +158,10 @@ def limit(
     n_blocks = -(-n // step)
     blocks = np.ones(n_blocks * step)
     blocks[:n] = needed
-    blocks = blocks.reshape(n_blocks, step).min(axis=1)
+    blocks = _row_minima(blocks.reshape(n_blocks, step))
     reach = -(-ahead // step)  # the look-ahead in blocks
     # The smallest need within the look-ahead on either side (and one block more) ...
-    gain = minimum_filter1d(blocks, size=2 * reach + 3, mode="nearest")
+    gain = _sliding_minimum(blocks, 2 * reach + 3)
     # ... released exponentially: reduction[b] = max_k reduction0[k] * a ** (b - k), k <= b,
     # a running maximum in the log domain ...
     reduction = np.subtract(1.0, gain, out=gain)
@@ -179,11 +177,62 @@ def limit(
     # to b + 1, and so is a straight line between two neighbouring blocks' values.
     size = reach if reach % 2 else reach + 1
     if size > 1:
-        gain = uniform_filter1d(uniform_filter1d(gain, size, mode="nearest"), size, mode="nearest")
-    centres = (np.arange(n_blocks) + 0.5) * step
-    gain = np.interp(np.arange(n, dtype=np.float64), centres, gain)
+        gain = _moving_average(_moving_average(gain, size), size)
+    gain = _between_centres(gain, step)[:n]
     np.minimum(gain, needed, out=gain)  # exact at the edges, where the windows are cut
-    return x * gain, -_db(float(gain.min()))
+    return np.multiply(x, gain), -_db(float(gain.min()))
+
+
+def _row_minima(rows: np.ndarray) -> np.ndarray:
+    """``rows.min(axis=1)`` for short rows: one pass per column, not a reduction per row."""
+    out = rows[:, 0].copy()
+    for column in range(1, rows.shape[1]):
+        np.minimum(out, rows[:, column], out=out)
+    return out
+
+
+def _sliding_minimum(values: np.ndarray, size: int) -> np.ndarray:
+    """Minimum over a centred window of odd ``size``, edges repeated (scipy's ``mode="nearest"``).
+
+    By doubling: minima over windows of 1, 2, 4, ... values, then the two
+    overlapping power-of-two windows that cover each window of ``size``.
+    """
+    half = size // 2
+    padded = np.concatenate((np.full(half, values[0]), values, np.full(half, values[-1])))
+    width, minima = 1, padded
+    while 2 * width <= size:
+        minima = np.minimum(minima[:-width], minima[width:])
+        width *= 2
+    # minima[i] covers padded[i : i + width]; window i is padded[i : i + size]
+    return np.minimum(minima[: len(values)], minima[size - width : size - width + len(values)])
+
+
+def _moving_average(values: np.ndarray, size: int) -> np.ndarray:
+    """Mean over a centred window of odd ``size``, edges repeated (``mode="nearest"``)."""
+    half = size // 2
+    padded = np.concatenate((np.full(half + 1, values[0]), values, np.full(half, values[-1])))
+    padded[0] = 0.0
+    total = np.cumsum(padded)
+    return (total[size:] - total[:-size]) / size
+
+
+def _between_centres(values: np.ndarray, step: int) -> np.ndarray:
+    """Linear interpolation of one value per block of ``step`` samples, known at the block
+    centres, at every sample (constant before the first centre and after the last):
+    ``numpy.interp`` on a regular grid, as two products of (blocks, step) arrays."""
+    n_blocks = len(values)
+    edges = np.concatenate(([values[0]], values, [values[-1]]))  # blocks -1 .. n_blocks
+    position = np.arange(step) / step  # of each sample within its block; the centre is 0.5
+    first = position < 0.5  # left of the centre: between the block before and this one
+    out = np.empty((n_blocks, step))
+    fraction = np.where(first, position + 0.5, position - 0.5)
+    for half, columns in ((0, first), (1, ~first)):
+        if not columns.any():
+            continue
+        left = edges[half : half + n_blocks, None]
+        right = edges[half + 1 : half + 1 + n_blocks, None]
+        out[:, columns] = left + (right - left) * fraction[columns]
+    return out.ravel()
 
 
 @dataclass
@@ -363,7 +412,8 @@ def normalize(
     gain_db = target_lufs - input_lufs
     iterations = 1
     if measured.true_peak_dbtp + gain_db <= ceiling:  # a gain is enough
-        out = x * 10.0 ** (gain_db / 20.0)
+        out = x  # the DC-free copy is this function's own: the gain goes in place
+        out *= 10.0 ** (gain_db / 20.0)
         # measured, not assumed: the -70 LUFS gate does not scale with the gain
         output_lufs = loudness.integrated(out, rate) if measure_output else target_lufs
         peak_db, reduction = measured.true_peak_dbtp + gain_db, 0.0

@@ -57,6 +57,24 @@ def test_result_is_measured_from_the_file_and_unpacks_as_the_seed_tuple(clip, tm
     assert (info.samplerate, info.channels, info.subtype, info.format) == (SR, 2, "PCM_16", "WAV")
 
 
+def test_a_file_that_reads_back_differently_is_measured_as_it_reads(
+    clip, tmp_path, monkeypatch
+) -> None:
+    import audiolab.export as export_module
+
+    write = export_module._write_atomically
+
+    def tampered(data, path, rate, bit_depth):  # the disk holds other samples than intended
+        write((data // 4).astype(data.dtype), path, rate, bit_depth)
+
+    monkeypatch.setattr(export_module, "_write_atomically", tampered)
+    result = export_wav(clip, tmp_path / "t.wav", SR)
+    back, _ = sf.read(result.path, always_2d=True)
+    assert result.output_lufs == pytest.approx(loudness.integrated(back.T, SR), abs=1e-9)
+    assert result.output_lufs == pytest.approx(-16.0 - 20 * np.log10(4), abs=0.1)
+    assert result.within_tolerance is False
+
+
 def test_without_normalization_the_samples_are_written_as_they_are(clip, tmp_path) -> None:
     result = export_wav(clip, tmp_path / "raw.wav", SR, normalize=False, bit_depth="FLOAT")
     np.testing.assert_allclose(read(result.path), clip.astype(np.float32), rtol=0, atol=0)
