@@ -61,6 +61,7 @@ __all__ = [
     "short_term",
     "true_peak",
     "true_peak_envelope",
+    "true_peak_exceeds",
 ]
 
 _T = TypeVar("_T")
@@ -252,19 +253,19 @@ def _interpolator(factor: int) -> tuple[np.ndarray, float]:
 def _block_interpolator(factor: int) -> np.ndarray:
     """The interpolator of a block of points as one banded (Toeplitz) matrix.
 
-    Point ``p`` of a block reads samples ``p .. p + N - 1`` of the block's
-    padded row (N taps); column ``i * (factor - 1) + phase`` of the
-    ``(block + N - 1, block * (factor - 1))`` matrix holds the taps of that
+    Point ``i`` of a block reads samples ``i .. i + N - 1`` of the block's
+    padded row (N taps); column ``phase * block + i`` of the
+    ``(block + N - 1, (factor - 1) * block)`` matrix holds the taps of that
     phase at rows ``i .. i + N - 1``, so ``rows @ matrix`` interpolates every
-    point of many blocks in one BLAS call.
+    point of many blocks in one BLAS call, phase after phase.
     """
     taps, _ = _interpolator(factor)
     n_taps, phases = taps.shape
     block = _PEAK_BLOCK
-    matrix = np.zeros((block + n_taps - 1, block, phases))
+    matrix = np.zeros((block + n_taps - 1, phases, block))
     for i in range(block):
-        matrix[i : i + n_taps, i, :] = taps
-    matrix = matrix.reshape(block + n_taps - 1, block * phases)
+        matrix[i : i + n_taps, :, i] = taps
+    matrix = matrix.reshape(block + n_taps - 1, phases * block)
     matrix.setflags(write=False)
     return matrix
 
@@ -319,8 +320,11 @@ class _PeakSearch:
             return
         # The second differences centred on padded[64 w .. 64 w + 63] of every window w
         # that a promising block reads, from rows padded[64 w - 1 .. 64 w + 64].
-        windows = np.union1d(promising, promising + 1)
-        inner = windows[(windows > 0) & (windows < self.n_blocks + 1)]
+        read = np.zeros(self.n_blocks + 2, dtype=bool)
+        read[promising] = True
+        read[promising + 1] = True
+        windows = np.flatnonzero(read)
+        inner = windows[windows > 0]
         rows = self.padded[(inner * block - 1)[:, None] + np.arange(block + 2)]
         d2 = rows[:, :-2] + rows[:, 2:]
         d2 -= rows[:, 1:-1]
@@ -336,18 +340,22 @@ class _PeakSearch:
         self.bound = bound[keep]
 
     def interpolate(self, chosen: np.ndarray) -> np.ndarray:
-        """The largest |interpolated value| of every point of the blocks ``chosen``.
+        """The interpolated values of every point of the blocks ``chosen``.
 
-        Shape (len(chosen), 64); points after ``len(x)`` read 0.
+        Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
         """
         block = _PEAK_BLOCK
         width = self.matrix.shape[0]
         rows = self.padded[(chosen * block)[:, None] + np.arange(width)]
-        values = np.abs(rows @ self.matrix).reshape(len(chosen), block, self.phases).max(axis=2)
+        values = (rows @ self.matrix).reshape(len(chosen), self.phases, block)
         last = self.n_blocks - 1  # points beyond len(x) belong to no one
         if chosen.size and chosen.max() == last:
-            values[chosen == last, self.n - last * block + 1 :] = 0.0
+            values[chosen == last, :, self.n - last * block + 1 :] = 0.0
         return values
+
+    def point_peaks(self, chosen: np.ndarray) -> np.ndarray:
+        """The largest |interpolated value| of every point of the blocks ``chosen``: (k, 64)."""
+        return np.abs(self.interpolate(chosen)).max(axis=1)
 
 
 def _channel_peaks(x: np.ndarray, sr: int) -> tuple[float, float]:
@@ -366,7 +374,8 @@ def _channel_peaks(x: np.ndarray, sr: int) -> tuple[float, float]:
         chosen = order[first : first + _PEAK_BATCH]
         if search.bound[chosen[0]] <= peak:
             break
-        peak = max(peak, float(search.interpolate(search.candidates[chosen]).max()))
+        values = search.interpolate(search.candidates[chosen])
+        peak = max(peak, float(values.max()), -float(values.min()))
     return search.sample_peak, peak
 
 
@@ -843,6 +852,53 @@ def true_peak(audio: Any, sr: int) -> float:
     return _to_db(max(peaks))
 
 
+def true_peak_exceeds(audio: Any, sr: int, level_db: float) -> bool:
+    """Whether the true peak (as :func:`true_peak` measures it) is above ``level_db``.
+
+    Cheaper than measuring it: blocks that provably stay at or under the
+    level are never interpolated, and the search stops at the first point
+    found above it. A limiter asks this before it decides to act.
+
+    Parameters
+    ----------
+    audio : numpy.ndarray or torch.Tensor
+        Mono or (channels, samples), 1 to 5 channels.
+    sr : int
+        Sample rate in Hz.
+    level_db : float
+        dBTP.
+
+    Returns
+    -------
+    bool
+        ``true_peak(audio, sr) > level_db``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sr = 48000
+    >>> x = np.hanning(sr) * np.sin(2 * np.pi * 12000 * np.arange(sr) / sr + np.pi / 4)
+    >>> true_peak_exceeds(x, sr, -1.0), true_peak_exceeds(x, sr, 0.5)  # samples peak at -3 dB
+    (True, False)
+    """
+    rate = _meter_rate(sr)
+    x = as_audio(audio)
+    level = 10.0 ** (level_db / 20.0)
+
+    def channel(c: int) -> bool:
+        search = _PeakSearch(x[c], rate, level, above_samples=False)
+        if search.sample_peak > level:
+            return True
+        order = np.argsort(-search.bound, kind="stable")
+        for first in range(0, order.size, _PEAK_BATCH // 4):
+            values = search.interpolate(search.candidates[order[first : first + _PEAK_BATCH // 4]])
+            if max(float(values.max()), -float(values.min())) > level:
+                return True
+        return False
+
+    return any(_per_channel(channel, x.shape[0], x.shape[1]))
+
+
 def true_peak_envelope(audio: Any, sr: int, *, floor: float = 0.0) -> np.ndarray:
     """Largest oversampled magnitude around each sample, over all channels.
 
@@ -886,7 +942,7 @@ def true_peak_envelope(audio: Any, sr: int, *, floor: float = 0.0) -> np.ndarray
         search = _PeakSearch(x[c], rate, floor, above_samples=False)
         for first in range(0, search.candidates.size, _PEAK_BATCH):
             chosen = search.candidates[first : first + _PEAK_BATCH]
-            values = search.interpolate(chosen).ravel()
+            values = search.point_peaks(chosen).ravel()
             points = ((chosen * _PEAK_BLOCK)[:, None] + np.arange(_PEAK_BLOCK)).ravel()
             # point p lies between samples p - 1 and p: both see it (the blocks are
             # distinct, so are the points, and a plain assignment is enough)

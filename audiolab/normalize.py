@@ -74,7 +74,8 @@ class NormalizeInfo:
     gain_db : float
         Gain applied before the limiter.
     true_peak_dbtp : float
-        True peak of the result.
+        True peak of the result (with ``measure_output=False``, the ceiling
+        the result was checked to stay under: it is not measured then).
     limited : bool
         Whether the limiter acted.
     max_reduction_db : float
@@ -242,7 +243,7 @@ class _Pass:
     gain_db: float
     audio: np.ndarray
     lufs: float
-    peak_db: float
+    over: bool  # the true peak is above the ceiling
     reduction_db: float
 
 
@@ -270,12 +271,12 @@ def _limit_to_target(
             out, reduction = limit(
                 x * 10.0 ** (gain / 20.0), rate, limiter_ceiling, release_s=release_s
             )
-            measured = loudness.report(out, rate)
-            if measured.true_peak_dbtp <= ceiling:
+            over = loudness.true_peak_exceeds(out, rate, ceiling)
+            if not over:
                 break
-            limiter_ceiling -= measured.true_peak_dbtp - ceiling + 0.001
-        result = _Pass(gain, out, measured.integrated_lufs, measured.true_peak_dbtp, reduction)
-        if result.peak_db <= ceiling and (
+            limiter_ceiling -= loudness.true_peak(out, rate) - ceiling + 0.001
+        result = _Pass(gain, out, loudness.integrated(out, rate), over, reduction)
+        if not result.over and (
             best is None or abs(result.lufs - target_lufs) < abs(best.lufs - target_lufs)
         ):
             best = result
@@ -288,7 +289,7 @@ def _limit_to_target(
         for _ in range(_MAX_ITERATIONS):
             result = run(gain, release_s)
             error = target_lufs - result.lufs
-            if abs(error) <= CONVERGED_LU and result.peak_db <= ceiling:
+            if abs(error) <= CONVERGED_LU and not result.over:
                 return result, passes
             if error > 0:
                 low = result
@@ -340,10 +341,13 @@ def normalize(
     true_peak_db : float
         Ceiling for the true peak, in dBTP. The result stays 0.02 dB under it.
     measure_output : bool
-        Measure the result when a plain gain was enough (the -70 LUFS gate
-        does not scale with the gain, so the loudness can move by a little
-        more than the gain). False skips it and reports ``input_lufs +
-        gain_db``: :func:`audiolab.export.export_wav` measures the file instead.
+        Measure the true peak of the result, and its loudness when a plain
+        gain was enough (the -70 LUFS gate does not scale with the gain, so
+        the loudness can move by a little more than the gain). False skips
+        both: the loudness is reported as ``input_lufs + gain_db`` (after a
+        plain gain) and the true peak as the ceiling the result was checked
+        to stay under; :func:`audiolab.export.export_wav` measures the file
+        instead.
 
     Returns
     -------
@@ -389,8 +393,7 @@ def normalize(
         )
     dc = x.mean(axis=1)
     x = x - dc[:, np.newaxis]
-    measured = loudness.report(x, rate)  # integrated loudness and true peak in one pass
-    input_lufs = measured.integrated_lufs
+    input_lufs = loudness.integrated(x, rate)
     common: dict[str, Any] = {
         "input_lufs": input_lufs,
         "target_lufs": float(target_lufs),
@@ -401,7 +404,7 @@ def normalize(
         return x, NormalizeInfo(
             output_lufs=input_lufs,
             gain_db=0.0,
-            true_peak_dbtp=measured.true_peak_dbtp,
+            true_peak_dbtp=loudness.true_peak(x, rate),
             limited=False,
             max_reduction_db=0.0,
             reached_target=False,
@@ -411,16 +414,24 @@ def normalize(
     ceiling = true_peak_db - CEILING_MARGIN_DB
     gain_db = target_lufs - input_lufs
     iterations = 1
-    if measured.true_peak_dbtp + gain_db <= ceiling:  # a gain is enough
+    if not loudness.true_peak_exceeds(x, rate, ceiling - gain_db):  # a gain is enough
         out = x  # the DC-free copy is this function's own: the gain goes in place
         out *= 10.0 ** (gain_db / 20.0)
-        # measured, not assumed: the -70 LUFS gate does not scale with the gain
-        output_lufs = loudness.integrated(out, rate) if measure_output else target_lufs
-        peak_db, reduction = measured.true_peak_dbtp + gain_db, 0.0
+        reduction = 0.0
+        if measure_output:  # measured, not assumed: the -70 LUFS gate does not scale
+            measured = loudness.report(out, rate)
+            output_lufs, peak_db = measured.integrated_lufs, measured.true_peak_dbtp
+        else:
+            output_lufs, peak_db = target_lufs, ceiling
     else:
         closest, iterations = _limit_to_target(x, rate, gain_db, target_lufs, ceiling)
-        out, output_lufs, peak_db = closest.audio, closest.lufs, closest.peak_db
-        reduction, gain_db = closest.reduction_db, closest.gain_db
+        out, output_lufs, reduction, gain_db = (
+            closest.audio,
+            closest.lufs,
+            closest.reduction_db,
+            closest.gain_db,
+        )
+        peak_db = loudness.true_peak(out, rate) if measure_output else ceiling
     reached = abs(target_lufs - output_lufs) <= 0.1 and peak_db <= true_peak_db
     message = None
     if not reached:

@@ -8,8 +8,9 @@ files clipped.
 
 Part 2, the time: exporting a 16 s stereo 32 kHz clip with normalization, the
 true-peak check and verification, against the naive recipe (pyloudnorm measure
-+ normalize + soundfile write), best of N, on two clips: one whose peaks allow
-a plain gain, and one that needs the limiter.
++ normalize + soundfile write), the two run alternately N times each (so that
+both see the same machine), on two clips: one whose peaks allow a plain gain,
+and one that needs the limiter.
 
     python benchmarks/export.py
     python benchmarks/export.py --repeat 15 --skip-sweep
@@ -20,10 +21,12 @@ Not a test: figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
-import timeit
+import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -89,11 +92,26 @@ def _judge(path: Path, target: float) -> tuple[bool, float, bool, bool]:
     return deviation <= 0.5 and peak <= -1.0, deviation, peak > -1.0, clipped
 
 
+def interleaved(first: Callable[[], None], second: Callable[[], None], repeat: int) -> tuple:
+    """Best and median seconds of each, run alternately so that both see the same machine."""
+    first(), second()  # warm-up: imports, caches
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for run, kept in ((first, times[0]), (second, times[1])):
+            started = time.perf_counter()
+            run()
+            kept.append(time.perf_counter() - started)
+    return tuple((min(t), statistics.median(t)) for t in times)
+
+
 def timing(folder: Path, repeat: int) -> None:
     music = programme(16.0, SR)
     plain, _ = limit(music, SR, -6.0)  # peaks low enough for a plain gain to -16 LUFS
-    print(f"\nexport of a 16 s stereo {SR} Hz clip to -16 LUFS PCM_16, best of {repeat}")
-    print(f"{'clip':34s} {'audiolab ms':>12s} {'naive ms':>10s} {'naive / audiolab':>17s}")
+    print(f"\nexport of a 16 s stereo {SR} Hz clip to -16 LUFS PCM_16, {repeat} runs each, in turn")
+    print(
+        f"{'clip':30s} {'audiolab ms':>17s} {'naive ms':>17s} {'audiolab speed':>15s}"
+        f"\n{'':30s} {'best / median':>17s} {'best / median':>17s} {'(median ratio)':>15s}"
+    )
     for name, clip in (("peaks allow a plain gain", plain), ("needs the true-peak limiter", music)):
 
         def ours(clip: np.ndarray = clip) -> None:
@@ -102,11 +120,12 @@ def timing(folder: Path, repeat: int) -> None:
         def theirs(clip: np.ndarray = clip) -> None:
             naive(clip, folder / "naive.wav", SR, -16.0, "PCM_16")
 
-        ours()
-        theirs()  # warm-up: imports, caches
-        ours_s = min(timeit.repeat(ours, number=1, repeat=repeat))
-        theirs_s = min(timeit.repeat(theirs, number=1, repeat=repeat))
-        print(f"{name:34s} {1000 * ours_s:12.1f} {1000 * theirs_s:10.1f} {theirs_s / ours_s:17.2f}")
+        (ours_best, ours_median), (theirs_best, theirs_median) = interleaved(ours, theirs, repeat)
+        print(
+            f"{name:30s} {1000 * ours_best:8.1f} / {1000 * ours_median:5.1f}"
+            f" {1000 * theirs_best:8.1f} / {1000 * theirs_median:5.1f}"
+            f" {theirs_median / ours_median:14.2f}x"
+        )
     print(
         "audiolab also checks the true peak, limits when needed and re-reads and measures "
         "the file; the naive recipe does neither."
@@ -115,7 +134,7 @@ def timing(folder: Path, repeat: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--skip-sweep", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:

@@ -224,6 +224,11 @@ def test_pruned_true_peak_search_equals_interpolating_every_point(
         x[rng.integers(0, n)] = 1.0
     expected = _brute_true_peak(x, sr)
     assert loudness._channel_peaks(x, sr)[1] == pytest.approx(expected, rel=1e-12)
+    # the cheaper question of a limiter: is the true peak above a level?
+    for level in (0.999 * expected, 1.001 * expected, 0.5 * expected):
+        if level > 0:
+            level_db = 20 * np.log10(level)
+            assert loudness.true_peak_exceeds(x, sr, level_db) == (expected > level)
     # the envelope: each sample's magnitude and the points on either side of it
     points = _brute_points(x, sr)
     around = np.maximum(np.abs(x), np.maximum(points[:-1], points[1:]))
