@@ -148,18 +148,22 @@ def limit(
     x = as_audio(audio)
     ceiling = 10.0 ** (ceiling_db / 20.0)
     envelope = loudness.true_peak_envelope(x, rate, floor=ceiling)  # exact above the ceiling
-    needed = np.minimum(1.0, ceiling / np.maximum(envelope, 1e-300))  # gain each sample needs
-    if needed.min() >= 1.0:
+    if envelope.max() <= ceiling:
         return x.copy(), 0.0
+    # the gain each sample needs: ceiling / envelope where that is over the ceiling, else 1
+    needed = np.maximum(envelope, ceiling, out=envelope)
+    np.divide(ceiling, needed, out=needed)
     # The gain curve is smooth over the look-ahead, so it is shaped on blocks of
     # `step` samples (each holding its smallest need) and interpolated back.
     ahead = max(1, round(LOOKAHEAD_S * rate))
     step = max(1, ahead // 8)
     n = len(needed)
     n_blocks = -(-n // step)
-    blocks = np.ones(n_blocks * step)
-    blocks[:n] = needed
-    blocks = _row_minima(blocks.reshape(n_blocks, step))
+    blocks = np.empty(n_blocks)
+    whole = n // step
+    blocks[:whole] = _row_minima(needed[: whole * step].reshape(whole, step))
+    if whole < n_blocks:
+        blocks[whole] = needed[whole * step :].min()
     reach = -(-ahead // step)  # the look-ahead in blocks
     # The smallest need within the look-ahead on either side (and one block more) ...
     gain = _sliding_minimum(blocks, 2 * reach + 3)
@@ -220,19 +224,19 @@ def _moving_average(values: np.ndarray, size: int) -> np.ndarray:
 def _between_centres(values: np.ndarray, step: int) -> np.ndarray:
     """Linear interpolation of one value per block of ``step`` samples, known at the block
     centres, at every sample (constant before the first centre and after the last):
-    ``numpy.interp`` on a regular grid, as two products of (blocks, step) arrays."""
+    ``numpy.interp`` on a regular grid, as products of (blocks, step / 2) arrays."""
     n_blocks = len(values)
     edges = np.concatenate(([values[0]], values, [values[-1]]))  # blocks -1 .. n_blocks
     position = np.arange(step) / step  # of each sample within its block; the centre is 0.5
-    first = position < 0.5  # left of the centre: between the block before and this one
+    half = (step + 1) // 2  # the samples left of the centre: from the block before
     out = np.empty((n_blocks, step))
-    fraction = np.where(first, position + 0.5, position - 0.5)
-    for half, columns in ((0, first), (1, ~first)):
-        if not columns.any():
-            continue
-        left = edges[half : half + n_blocks, None]
-        right = edges[half + 1 : half + 1 + n_blocks, None]
-        out[:, columns] = left + (right - left) * fraction[columns]
+    for columns, low, fraction in (
+        (slice(0, half), 0, position[:half] + 0.5),
+        (slice(half, step), 1, position[half:] - 0.5),
+    ):
+        left = edges[low : low + n_blocks, None]
+        np.multiply(edges[low + 1 : low + 1 + n_blocks, None] - left, fraction, out=out[:, columns])
+        out[:, columns] += left
     return out.ravel()
 
 

@@ -120,3 +120,29 @@ def test_sine_peak_goes_to_the_ceiling_through_limiting_not_clipping() -> None:
     out, info = normalize(x, SR, target_lufs=-3.0, true_peak_db=-1.0)
     # a 1 kHz sine at -1 dBTP reads about -4 LUFS: the target is out of reach
     assert not info.reached_target and abs(np.abs(out).max() - 10 ** (-1.02 / 20)) < 0.01
+
+
+# ------------------------------------------------- the limiter's array helpers
+@pytest.mark.parametrize("n", [1, 2, 5, 30, 1001])
+def test_window_helpers_equal_scipy_ndimage_and_numpy(n: int) -> None:
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    from audiolab.normalize import (
+        _between_centres,
+        _moving_average,
+        _row_minima,
+        _sliding_minimum,
+    )
+
+    values = np.random.default_rng(n).random(n)
+    for size in (1, 3, 5, 19, 21, 33):
+        expected = minimum_filter1d(values, size, mode="nearest")
+        np.testing.assert_array_equal(_sliding_minimum(values, size), expected)
+        expected = uniform_filter1d(values, size, mode="nearest")
+        np.testing.assert_allclose(_moving_average(values, size), expected, atol=1e-12)
+    for step in (1, 2, 3, 12, 24):
+        centres = (np.arange(n) + 0.5) * step
+        expected = np.interp(np.arange(n * step, dtype=float), centres, values)
+        np.testing.assert_allclose(_between_centres(values, step), expected, atol=1e-12)
+    rows = np.random.default_rng(n + 1).random((n, 7))
+    np.testing.assert_array_equal(_row_minima(rows), rows.min(axis=1))
