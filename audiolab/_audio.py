@@ -208,7 +208,13 @@ def require_finite(array: np.ndarray) -> None:
     ...
     audiolab._audio.AudioError: audio contains 1 NaN and 0 Inf samples (first at channel 0, ...
     """
-    if not np.isfinite(array).all():
+    # A NaN or an infinity makes the sum of squares non-finite, and that dot product
+    # (BLAS) is the cheapest pass there is; only then (or when finite values overflow
+    # it) look closer.
+    flat = array.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.dot(flat, flat))
+    if not math.isfinite(total) and not np.isfinite(array).all():
         raise AudioError(_describe_non_finite(array))
 
 

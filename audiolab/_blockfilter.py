@@ -34,6 +34,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 __all__ = ["BlockFilter"]
@@ -104,7 +106,7 @@ class BlockFilter:
         )
         self._powers = powers  # A^0 .. A^L, for a last, partial block
         self._input = b_vector
-        self._step_t = np.ascontiguousarray(powers[block].T)  # M^T = (A^L)^T
+        self._doublings = [np.ascontiguousarray(powers[block].T)]  # (M^(2^k))^T, M = A^L
 
     def states(self, blocks: np.ndarray, start: np.ndarray) -> np.ndarray:
         """The state at the start of every block of ``blocks`` (rows).
@@ -127,13 +129,61 @@ class BlockFilter:
         np.matmul(blocks, self._carry_t, out=scan)  # each block's own contribution z_j
         if len(scan):
             scan[0] += self._powers[self.block] @ start
-        step_t = self._step_t
-        width = 1
+        width, level = 1, 0
         while width < len(scan):  # prefix scan by doubling: t_j += M^width t_(j - width)
-            scan[width:] += scan[:-width] @ step_t
-            step_t = step_t @ step_t
-            width *= 2
+            scan[width:] += scan[:-width] @ self._doubling(level)
+            width, level = 2 * width, level + 1
         return total
+
+    def _doubling(self, level: int) -> np.ndarray:
+        """(M^(2^level))^T, computed once."""
+        while len(self._doublings) <= level:
+            last = self._doublings[-1]
+            self._doublings.append(last @ last)
+        return self._doublings[level]
+
+    def chunks(self, x: np.ndarray, chunk: int) -> Iterator[tuple[int, np.ndarray]]:
+        """The output from rest, ``chunk`` samples at a time: ``(start, y)`` pairs.
+
+        The states of every block are solved once for the whole signal; each
+        chunk's output is then two matrix products, and stays in cache for
+        the caller while it is used. ``y`` is overwritten by the next chunk.
+
+        Parameters
+        ----------
+        x : numpy.ndarray
+            1-D float64 input.
+        chunk : int
+            Samples per chunk, a multiple of the block length.
+
+        Yields
+        ------
+        start : int
+            Index of the chunk's first sample.
+        y : numpy.ndarray
+            ``output[start : start + len(y)]``.
+        """
+        length, n = self.block, len(x)
+        if chunk % length:
+            raise ValueError(f"chunk must be a multiple of {length} samples, got {chunk}")
+        n_full = n // length
+        rest = n - n_full * length
+        blocks = x[: n_full * length].reshape(n_full, length)
+        states = self.states(blocks, np.zeros(self.size))
+        per = chunk // length
+        buffer = np.empty(min(per, n_full) * length + rest)
+        for first in range(0, max(n_full, 1), per):
+            rows = blocks[first : first + per]
+            used = len(rows) * length
+            out = buffer[:used].reshape(len(rows), length)
+            np.matmul(rows, self._impulse_t, out=out)
+            out += states[first : first + len(rows)] @ self._observe_t
+            if first + per >= n_full and rest:  # the last chunk takes the partial block too
+                tail = buffer[used : used + rest]
+                np.matmul(x[n_full * length :], self._impulse_t[:rest, :rest], out=tail)
+                tail += states[n_full] @ self._observe_t[:, :rest]
+                used += rest
+            yield first * length, buffer[:used]
 
     def apply(
         self, x: np.ndarray, state: np.ndarray | None = None

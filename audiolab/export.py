@@ -42,6 +42,7 @@ import numpy as np
 
 from audiolab import loudness
 from audiolab._audio import MAX_EXPORT_CHANNELS, AudioError, as_audio, check_sample_rate
+from audiolab._threads import side_by_side
 
 __all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]
 
@@ -184,42 +185,52 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
     same samples as float64 (channels, samples), full scale 1.0, exactly as
     soundfile reads them back, and how many samples hit full scale.
 
-    Each chunk is scaled, dithered (PCM_16) and rounded channel by channel,
-    then interleaved once into the output. The dither of a sample is the
-    difference of the two 16-bit halves of one 32-bit word from the seeded
-    PCG64 generator, divided by 65536: triangular between -1 and 1 LSB.
+    Each chunk of frames is scaled, dithered (PCM_16) and rounded channel by
+    channel, then interleaved once into the output; chunks are converted side
+    by side in threads. The dither of a sample is the difference of the two
+    16-bit halves of one 32-bit word from the seeded PCG64 generator, divided
+    by 65536: triangular between -1 and 1 LSB.
     """
     scale = BIT_DEPTHS[bit_depth]
     channels, n = audio.shape
     data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
     values = np.empty((channels, n))
-    bits = np.random.default_rng(seed).bit_generator
     # soundfile takes 24-bit samples in the top bits of an int32
     shift = 2.0 ** (31 - int(math.log2(scale))) if bit_depth == "PCM_24" and scale else 1.0
     low, high = -float(scale or 0), float((scale or 1) - 1)
-    clipped = 0
-    for start in range(0, n, _QUANTIZE_FRAMES):
+
+    def convert(start: int) -> int:
+        """Chunk ``start``: its samples into ``data`` and ``values``; its clipped count."""
         frames = slice(start, start + _QUANTIZE_FRAMES)
         if scale is None:  # 32-bit float: what float32 holds
             block = audio[:, frames].astype(np.float32)
             values[:, frames] = block
             data[frames] = block.T
-            continue
+            return 0
         block = np.multiply(audio[:, frames], float(scale))
         if bit_depth == "PCM_16":  # TPDF dither
+            # the generator's stream from this chunk's place in it: the same dither
+            # whatever the order the chunks are done in
+            bits = np.random.PCG64(seed)
+            bits.advance(start * channels // 2)
             words = bits.random_raw(-(-block.size // 2)).view(np.uint32)[: block.size]
             words = words.reshape(block.shape)
             dither = np.subtract(words & 0xFFFF, words >> 16, dtype=np.int32, casting="unsafe")
             np.copyto(dither, 0, where=block == 0.0)  # digital silence stays silent
             block += dither * (1.0 / 65536.0)
         np.rint(block, out=block)
+        clipped = 0
         if block.max() > high or block.min() < low:
-            clipped += int(np.count_nonzero(block > high)) + int(np.count_nonzero(block < low))
+            clipped = int(np.count_nonzero(block > high)) + int(np.count_nonzero(block < low))
             np.clip(block, low, high, out=block)
         np.multiply(block, 1.0 / scale, out=values[:, frames])
         if shift != 1.0:
             block *= shift
         data[frames] = block.T
+        return clipped
+
+    starts = range(0, n, _QUANTIZE_FRAMES)
+    clipped = sum(side_by_side(convert, starts, threaded=len(starts) > 1))
     return data, values, clipped
 
 

@@ -34,12 +34,8 @@ Examples
 
 from __future__ import annotations
 
-import itertools
 import math
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -47,6 +43,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from audiolab._audio import AudioError, as_audio, check_sample_rate, require_finite
+from audiolab._threads import side_by_side
 
 __all__ = [
     "LoudnessReport",
@@ -104,13 +101,14 @@ _GRID_PER_S = 1000  # sub-blocks per second
 _MOMENTARY_SUBBLOCKS = 400
 _SHORT_TERM_SUBBLOCKS = 3000
 _GATING_STEP_SUBBLOCKS = 100
-_CHUNK_SUBBLOCKS = 4000  # K-weight 4 s at a time: the output stays in cache
+_CHUNK_SECONDS = 4  # K-weight about 4 s at a time: the output stays in cache
 _THREADED_SAMPLES = 1 << 15  # from about 1 s per channel on, one thread per channel
 
 # BS.1770-4 Annex 2: oversample by 4 below 96 kHz, by 2 below 192 kHz.
 TRUE_PEAK_TAPS_PER_PHASE = 16
 _TRUE_PEAK_KAISER_BETA = 7.0
 _PEAK_BLOCK = 64  # points per block in the true-peak search
+_PEAK_COARSE = 1024  # samples per window of the first, coarse bound
 _PEAK_BATCH = 256  # blocks interpolated at a time
 
 
@@ -270,9 +268,9 @@ def _block_interpolator(factor: int) -> np.ndarray:
     return matrix
 
 
-def _window_abs_max(values: np.ndarray) -> np.ndarray:
-    """max |values| over consecutive windows of _PEAK_BLOCK (the length is a multiple)."""
-    rows = values.reshape(-1, _PEAK_BLOCK)
+def _window_abs_max(values: np.ndarray, width: int) -> np.ndarray:
+    """max |values| over consecutive windows of ``width`` (the length is a multiple)."""
+    rows = values.reshape(-1, width)
     return np.maximum(rows.max(axis=1), -rows.min(axis=1))
 
 
@@ -286,8 +284,9 @@ class _PeakSearch:
     sample it reads, nor the larger of its two neighbouring samples plus the
     second-difference bound of :func:`_interpolator` times the largest
     ``|second difference|`` it reads. The first, from the sample maxima of
-    every window of 64, picks the blocks worth the second; the second is
-    computed on those only. What is left are the candidate blocks, with their
+    every window of 1024 and then of 64 inside the windows it does not rule
+    out, picks the blocks worth the second; the second is computed on those
+    only. What is left are the candidate blocks, with their
     bounds, for :meth:`interpolate`. The threshold is ``floor`` and, with
     ``above_samples``, the sample peak too.
     """
@@ -300,21 +299,37 @@ class _PeakSearch:
         self.n = n
         self.n_blocks = -(-(n + 1) // block)  # points 0 .. n
         # padded[half + k] = x[k]: point p reads padded[p : p + n_taps]; block b reads
-        # windows b and b + 1 of 64 (and 15 more samples to interpolate).
-        self.padded = np.zeros((self.n_blocks + 2) * block)
+        # windows b and b + 1 of 64 (and 15 more samples to interpolate). The padding
+        # runs to a whole number of coarse windows.
+        coarse = _PEAK_COARSE // block
+        n_windows = -(-(self.n_blocks + 2) // coarse) * coarse
+        self.padded = np.zeros(n_windows * block)
         self.padded[half : half + n] = x
-        window_max = _window_abs_max(self.padded)
-        self.sample_peak = float(window_max.max())
+        coarse_max = _window_abs_max(self.padded, _PEAK_COARSE)
+        self.sample_peak = float(coarse_max.max())
         threshold = max(floor, self.sample_peak) if above_samples else floor
         self.bound = np.zeros(0)
         self.candidates = np.zeros(0, dtype=np.int64)
         if factor == 1:
             return
-        taps, d2_gain = _interpolator(factor)
+        gain = float(np.abs(_interpolator(factor)[0]).sum(axis=0).max())
+        # The maxima of the windows of 64: exact inside the coarse windows that could
+        # hold a point over the threshold, the coarse maximum (a bound) elsewhere.
+        loud = gain * coarse_max > threshold
+        if not loud.any():
+            return
+        if loud.mean() > 0.5:
+            window_max = _window_abs_max(self.padded, block)
+        else:
+            window_max = np.repeat(coarse_max, coarse)
+            chosen = np.flatnonzero(loud)
+            rows = self.padded.reshape(-1, _PEAK_COARSE)[chosen]
+            exact = _window_abs_max(rows.reshape(-1), block).reshape(len(chosen), coarse)
+            window_max.reshape(-1, coarse)[chosen] = exact
+        _, d2_gain = _interpolator(factor)
         self.matrix = _block_interpolator(factor)
         self.phases = factor - 1
         near = np.maximum(window_max[: self.n_blocks], window_max[1 : self.n_blocks + 1])
-        gain = float(np.abs(taps).sum(axis=0).max())
         promising = np.flatnonzero(gain * near > threshold)
         if promising.size == 0:
             return
@@ -426,15 +441,18 @@ def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
 
     n_sub = len(bounds) - 1
 
+    # A few seconds at a time: the filter output stays in cache and is never a
+    # whole-signal array. Chunks are whole numbers of 1 ms sub-blocks and of
+    # filter blocks: 4 s, or a multiple of a second whose samples are.
+    seconds = k_filter.block // math.gcd(sr, k_filter.block)
+    chunk = seconds * -(-_CHUNK_SECONDS // seconds) * sr
+
     def k_weighted_energy(c: int) -> np.ndarray:
         energy = np.empty(n_sub)
-        state = None  # BS.1770-4 Annex 1: K-weighting, from rest
-        # A few seconds at a time: the filter output stays in cache and is never
-        # a whole-signal array.
-        chunks = [*range(0, n_sub, _CHUNK_SUBBLOCKS), n_sub]
-        for first, last in itertools.pairwise(chunks):
-            start, stop = bounds[first], bounds[last]
-            y, state = k_filter.apply(x[c, start:stop], state)
+        # BS.1770-4 Annex 1: K-weighting, from rest
+        for start, y in k_filter.chunks(x[c, : bounds[-1]], chunk):
+            first = start * _GRID_PER_S // sr  # chunks start on whole seconds
+            last = n_sub if start + len(y) == bounds[-1] else first + len(y) * _GRID_PER_S // sr
             # eq. (1) before the division by the length
             energy[first:last] = _subblock_energy(y, bounds[first : last + 1] - start, sr)
         return energy
@@ -459,46 +477,8 @@ def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
 
 
 def _per_channel(task: Callable[[int], _T], channels: int, n_samples: int) -> list[_T]:
-    """``[task(c) for c in range(channels)]``, a thread per channel when that pays.
-
-    BLAS and numpy's loops run without the GIL, so channels are measured side
-    by side (from 1 s of audio on, up to one thread per core or
-    AUDIOLAB_THREADS; batch workers set 1), with BLAS on one thread meanwhile:
-    the meter's matrix products are small, and BLAS threads on top of the
-    meter's would fight over the same cores.
-    """
-    workers = min(channels, _threads()) if n_samples >= _THREADED_SAMPLES else 1
-    with _blas_single_threaded():
-        if workers == 1:
-            return [task(c) for c in range(channels)]
-        with ThreadPoolExecutor(workers) as pool:
-            return list(pool.map(task, range(channels)))
-
-
-@contextmanager
-def _blas_single_threaded() -> Iterator[None]:
-    """BLAS on one thread inside the block, restored on exit."""
-    controller = _blas_controller()
-    if controller is None:
-        yield
-        return
-    with controller.limit(limits=1, user_api="blas"):
-        yield
-
-
-@lru_cache(maxsize=1)
-def _blas_controller() -> Any:
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return None
-    return ThreadpoolController()
-
-
-def _threads() -> int:
-    """Threads for the K-weighting: one per core, or AUDIOLAB_THREADS (batch workers set 1)."""
-    value = os.environ.get("AUDIOLAB_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else os.cpu_count() or 1
+    """``[task(c) for c in range(channels)]``, a thread per channel from 1 s of audio on."""
+    return side_by_side(task, range(channels), threaded=n_samples >= _THREADED_SAMPLES)
 
 
 def _to_lufs(mean_square: np.ndarray) -> np.ndarray:

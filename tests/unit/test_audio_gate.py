@@ -168,3 +168,11 @@ def test_require_finite_accepts_finite_audio() -> None:
 def test_huge_finite_values_are_reported_not_measured() -> None:
     with pytest.raises(AudioError, match="too large to measure"):
         loudness.integrated(np.full(48000, 1e200), 48000)
+
+
+def test_huge_finite_samples_are_finite() -> None:  # their squares overflow the quick check
+    from audiolab._audio import require_finite
+
+    require_finite(np.full((2, 10), 1e200))
+    with pytest.raises(AudioError, match="1 NaN and 1 Inf"):
+        require_finite(np.array([[1e200, np.nan, np.inf]]))

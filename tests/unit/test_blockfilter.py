@@ -60,3 +60,19 @@ def test_decimation_equals_firwin_and_upfirdn(factor: int, n: int) -> None:
     first = -(-4 * factor // factor)
     expected = full[first : first + -(-n // factor)]
     np.testing.assert_allclose(_decimate(x, factor), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("n", "chunk"), [(1, 32), (31, 32), (32, 32), (33, 64), (1000, 64), (4096, 128)]
+)
+def test_chunks_cover_the_output_in_order(n: int, chunk: int) -> None:
+    sos = loudness.k_weighting_sos(44100)
+    x = np.random.default_rng(n).standard_normal(n)
+    f = BlockFilter(sos, 32)
+    pieces = [(start, y.copy()) for start, y in f.chunks(x, chunk)]
+    assert [start for start, _ in pieces] == list(range(0, max(n - n % 32, 1), chunk))[
+        : len(pieces)
+    ]
+    np.testing.assert_allclose(np.concatenate([y for _, y in pieces]), sosfilt(sos, x), atol=1e-10)
+    with pytest.raises(ValueError, match="multiple of 32"):
+        next(f.chunks(x, 48))

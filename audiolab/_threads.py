@@ -1,0 +1,93 @@
+"""Work side by side in threads: numpy's loops and BLAS run without the GIL.
+
+The meter measures channels side by side, and the quantizer converts
+stretches of frames side by side, each in a thread of its own (up to one per
+core, or ``AUDIOLAB_THREADS``; batch workers set it to 1 and run everything
+in their one thread). BLAS is held to one thread meanwhile: the products are
+small, and BLAS threads on top of these would fight over the same cores.
+
+Examples
+--------
+>>> from audiolab._threads import side_by_side
+>>> side_by_side(lambda c: c * c, range(4))
+[0, 1, 4, 9]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, TypeVar
+
+__all__ = ["side_by_side", "thread_count"]
+
+_T = TypeVar("_T")
+_I = TypeVar("_I")
+
+
+def thread_count() -> int:
+    """Threads to use: one per core, or AUDIOLAB_THREADS (batch workers set 1).
+
+    Examples
+    --------
+    >>> thread_count() >= 1
+    True
+    """
+    value = os.environ.get("AUDIOLAB_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else os.cpu_count() or 1
+
+
+def side_by_side(
+    task: Callable[[_I], _T], items: Iterable[_I], *, threaded: bool = True
+) -> list[_T]:
+    """``[task(item) for item in items]``, in threads (one per core at most), BLAS on one.
+
+    Parameters
+    ----------
+    task : callable
+        What to do with each item; exceptions propagate.
+    items : iterable
+        The inputs.
+    threaded : bool
+        False (or one item, or one thread) runs them here, one after another.
+
+    Returns
+    -------
+    list
+        The results in the order of the items.
+
+    Examples
+    --------
+    >>> side_by_side(str.upper, ["a", "b"], threaded=False)
+    ['A', 'B']
+    """
+    work = list(items)
+    workers = min(len(work), thread_count()) if threaded else 1
+    with _blas_single_threaded():
+        if workers <= 1:
+            return [task(item) for item in work]
+        with ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(task, work))
+
+
+@contextmanager
+def _blas_single_threaded() -> Iterator[None]:
+    """BLAS on one thread inside the block, restored on exit."""
+    controller = _blas_controller()
+    if controller is None:  # pragma: no cover - threadpoolctl is a dependency
+        yield
+        return
+    with controller.limit(limits=1, user_api="blas"):
+        yield
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return None
+    return ThreadpoolController()
