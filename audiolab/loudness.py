@@ -108,7 +108,6 @@ _THREADED_SAMPLES = 1 << 15  # from about 1 s per channel on, one thread per cha
 TRUE_PEAK_TAPS_PER_PHASE = 16
 _TRUE_PEAK_KAISER_BETA = 7.0
 _PEAK_BLOCK = 64  # points per block in the true-peak search
-_PEAK_COARSE = 1024  # samples per window of the first, coarse bound
 _PEAK_BATCH = 256  # blocks interpolated at a time
 
 
@@ -268,10 +267,53 @@ def _block_interpolator(factor: int) -> np.ndarray:
     return matrix
 
 
-def _window_abs_max(values: np.ndarray, width: int) -> np.ndarray:
-    """max |values| over consecutive windows of ``width`` (the length is a multiple)."""
-    rows = values.reshape(-1, width)
-    return np.maximum(rows.max(axis=1), -rows.min(axis=1))
+def _window_abs_max(x: np.ndarray, width: int, count: int) -> np.ndarray:
+    """max |x| over ``count`` windows ``x[w * width - H : (w + 1) * width - H]``.
+
+    ``H`` is half the interpolator's taps: the windows of the signal padded by
+    ``H`` zeros in front, without the copy. Outside the signal reads 0.
+    """
+    half = TRUE_PEAK_TAPS_PER_PHASE // 2
+    n = len(x)
+    out = np.zeros(count)
+    head = min(width - half, n)
+    if head > 0:
+        out[0] = np.abs(x[:head]).max()
+    whole = min((n - head) // width, count - 1)
+    if whole > 0:
+        out[1 : 1 + whole] = _row_abs_max(x[head : head + whole * width], width)
+    rest = x[head + max(whole, 0) * width :]
+    if len(rest) and 1 + whole < count:
+        out[1 + whole] = np.abs(rest).max()
+    return out
+
+
+def _row_abs_max(values: np.ndarray, width: int) -> np.ndarray:
+    """max |values| over consecutive rows of ``width`` (``values.size`` a multiple).
+
+    ``reduceat`` over the magnitudes: a reduction per short row costs numpy
+    more than the row itself.
+    """
+    flat = np.abs(values.reshape(-1))
+    return np.maximum.reduceat(flat, np.arange(0, flat.size, width))
+
+
+def _rows(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """``x[s : s + width]`` for every start, zeros outside the signal."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    n = len(x)
+    inside = (starts >= 0) & (starts + width <= n)
+    if n >= width and inside.all():
+        return sliding_window_view(x, width)[starts]
+    rows = np.zeros((len(starts), width))
+    if n >= width and inside.any():
+        rows[inside] = sliding_window_view(x, width)[starts[inside]]
+    for i in np.flatnonzero(~inside):  # the first and last rows, at most a few
+        lo, hi = max(starts[i], 0), min(starts[i] + width, n)
+        if hi > lo:
+            rows[i, lo - starts[i] : hi - starts[i]] = x[lo:hi]
+    return rows
 
 
 class _PeakSearch:
@@ -279,76 +321,52 @@ class _PeakSearch:
 
     Point ``p`` (0 to ``len(x)``) is the interpolated stretch between
     ``x[p - 1]`` and ``x[p]`` (zero outside the signal); block ``b`` holds
-    points ``64 b .. 64 b + 63``. Two bounds rule blocks out without
+    points ``64 b .. 64 b + 63`` and reads samples ``64 b - 8 .. 64 b + 70``:
+    windows ``b`` and ``b + 1`` of the signal cut into windows of 64 from 8
+    samples before its start. Two bounds rule blocks out without
     interpolating them: no point exceeds ``sum |taps|`` times the largest
     sample it reads, nor the larger of its two neighbouring samples plus the
     second-difference bound of :func:`_interpolator` times the largest
     ``|second difference|`` it reads. The first, from the sample maxima of
-    every window of 1024 and then of 64 inside the windows it does not rule
-    out, picks the blocks worth the second; the second is computed on those
-    only. What is left are the candidate blocks, with their
-    bounds, for :meth:`interpolate`. The threshold is ``floor`` and, with
+    the windows, picks the blocks worth the second; the second is computed on
+    those only. What is left are the candidate blocks, with their bounds, for
+    :meth:`interpolate`. The threshold is ``floor`` and, with
     ``above_samples``, the sample peak too.
     """
 
     def __init__(self, x: np.ndarray, sr: int, floor: float, *, above_samples: bool) -> None:
         n, block = len(x), _PEAK_BLOCK
         factor = _oversampling_factor(sr)
-        n_taps = TRUE_PEAK_TAPS_PER_PHASE
-        half = n_taps // 2
+        self.x = x
         self.n = n
         self.n_blocks = -(-(n + 1) // block)  # points 0 .. n
-        # padded[half + k] = x[k]: point p reads padded[p : p + n_taps]; block b reads
-        # windows b and b + 1 of 64 (and 15 more samples to interpolate). The padding
-        # runs to a whole number of coarse windows.
-        coarse = _PEAK_COARSE // block
-        n_windows = -(-(self.n_blocks + 2) // coarse) * coarse
-        self.padded = np.zeros(n_windows * block)
-        self.padded[half : half + n] = x
-        coarse_max = _window_abs_max(self.padded, _PEAK_COARSE)
-        self.sample_peak = float(coarse_max.max())
+        window_max = _window_abs_max(x, block, self.n_blocks + 2)
+        self.sample_peak = float(window_max.max())
         threshold = max(floor, self.sample_peak) if above_samples else floor
         self.bound = np.zeros(0)
         self.candidates = np.zeros(0, dtype=np.int64)
         if factor == 1:
             return
-        gain = float(np.abs(_interpolator(factor)[0]).sum(axis=0).max())
-        # The maxima of the windows of 64: exact inside the coarse windows that could
-        # hold a point over the threshold, the coarse maximum (a bound) elsewhere.
-        loud = gain * coarse_max > threshold
-        if not loud.any():
-            return
-        if loud.mean() > 0.5:
-            window_max = _window_abs_max(self.padded, block)
-        else:
-            window_max = np.repeat(coarse_max, coarse)
-            chosen = np.flatnonzero(loud)
-            rows = self.padded.reshape(-1, _PEAK_COARSE)[chosen]
-            exact = _window_abs_max(rows.reshape(-1), block).reshape(len(chosen), coarse)
-            window_max.reshape(-1, coarse)[chosen] = exact
-        _, d2_gain = _interpolator(factor)
+        taps, d2_gain = _interpolator(factor)
+        gain = float(np.abs(taps).sum(axis=0).max())
         self.matrix = _block_interpolator(factor)
         self.phases = factor - 1
         near = np.maximum(window_max[: self.n_blocks], window_max[1 : self.n_blocks + 1])
         promising = np.flatnonzero(gain * near > threshold)
         if promising.size == 0:
             return
-        # The second differences centred on padded[64 w .. 64 w + 63] of every window w
-        # that a promising block reads, from rows padded[64 w - 1 .. 64 w + 64].
+        # The second differences centred on the samples of every window w that a
+        # promising block reads (x[64 w - 8 .. 64 w + 55]), from the samples either side.
         read = np.zeros(self.n_blocks + 2, dtype=bool)
         read[promising] = True
         read[promising + 1] = True
         windows = np.flatnonzero(read)
-        inner = windows[windows > 0]
-        rows = self.padded[(inner * block - 1)[:, None] + np.arange(block + 2)]
+        rows = _rows(x, windows * block - TRUE_PEAK_TAPS_PER_PHASE // 2 - 1, block + 2)
         d2 = rows[:, :-2] + rows[:, 2:]
         d2 -= rows[:, 1:-1]
         d2 -= rows[:, 1:-1]
         d2_max = np.zeros(self.n_blocks + 2)
-        d2_max[inner] = np.maximum(d2.max(axis=1), -d2.min(axis=1))
-        if windows[0] == 0:  # window 0 starts with padding: its first difference is 0
-            first = self.padded[: block + 1]
-            d2_max[0] = float(np.abs(first[:-2] - 2.0 * first[1:-1] + first[2:]).max())
+        d2_max[windows] = _row_abs_max(d2, block)
         bound = near[promising] + d2_gain * np.maximum(d2_max[promising], d2_max[promising + 1])
         keep = bound > threshold
         self.candidates = promising[keep]
@@ -361,7 +379,7 @@ class _PeakSearch:
         """
         block = _PEAK_BLOCK
         width = self.matrix.shape[0]
-        rows = self.padded[(chosen * block)[:, None] + np.arange(width)]
+        rows = _rows(self.x, chosen * block - TRUE_PEAK_TAPS_PER_PHASE // 2, width)
         values = (rows @ self.matrix).reshape(len(chosen), self.phases, block)
         last = self.n_blocks - 1  # points beyond len(x) belong to no one
         if chosen.size and chosen.max() == last:

@@ -224,20 +224,22 @@ def _moving_average(values: np.ndarray, size: int) -> np.ndarray:
 def _between_centres(values: np.ndarray, step: int) -> np.ndarray:
     """Linear interpolation of one value per block of ``step`` samples, known at the block
     centres, at every sample (constant before the first centre and after the last):
-    ``numpy.interp`` on a regular grid, as products of (blocks, step / 2) arrays."""
+    ``numpy.interp`` on a regular grid.
+
+    The stretch from centre ``k`` to centre ``k + 1`` spans ``step`` samples,
+    the same fractions of the way for every ``k``: one (blocks, step) product.
+    """
     n_blocks = len(values)
-    edges = np.concatenate(([values[0]], values, [values[-1]]))  # blocks -1 .. n_blocks
-    position = np.arange(step) / step  # of each sample within its block; the centre is 0.5
-    half = (step + 1) // 2  # the samples left of the centre: from the block before
-    out = np.empty((n_blocks, step))
-    for columns, low, fraction in (
-        (slice(0, half), 0, position[:half] + 0.5),
-        (slice(half, step), 1, position[half:] - 0.5),
-    ):
-        left = edges[low : low + n_blocks, None]
-        np.multiply(edges[low + 1 : low + 1 + n_blocks, None] - left, fraction, out=out[:, columns])
-        out[:, columns] += left
-    return out.ravel()
+    head = (step + 1) // 2  # samples before the first centre, (step - 1) / 2 away from it
+    out = np.empty(n_blocks * step)
+    out[:head] = values[0]
+    out[head + (n_blocks - 1) * step :] = values[-1]
+    if n_blocks > 1:
+        fraction = (np.arange(step) + head - step / 2) / step  # of the way to the next centre
+        stretches = out[head : head + (n_blocks - 1) * step].reshape(n_blocks - 1, step)
+        np.multiply(np.diff(values)[:, None], fraction, out=stretches)
+        stretches += values[:-1, None]
+    return out
 
 
 @dataclass
