@@ -42,7 +42,7 @@ import numpy as np
 
 from audiolab import loudness
 from audiolab._audio import MAX_EXPORT_CHANNELS, AudioError, as_audio, check_sample_rate
-from audiolab._threads import side_by_side
+from audiolab._threads import side_by_side, thread_count
 
 __all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]
 
@@ -178,60 +178,85 @@ _QUANTIZE_FRAMES = 1 << 14
 _SAMPLE_TYPES = {"PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32, "FLOAT": np.float32}
 
 
-def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """The samples of the file: soundfile's data, the values it will read back, clipped count.
+def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, int]:
+    """The samples of the file: soundfile's (frames, channels) data, and the clipped count.
 
-    Returns the (frames, channels) array for soundfile in the bit depth, the
-    same samples as float64 (channels, samples), full scale 1.0, exactly as
-    soundfile reads them back, and how many samples hit full scale.
+    ``audio`` (float64, channels-first, the caller's own copy) is overwritten
+    with the same samples as soundfile will read them back (full scale 1.0),
+    which is what the file's loudness is then measured on.
 
-    Each chunk of frames is scaled, dithered (PCM_16) and rounded channel by
-    channel, then interleaved once into the output; chunks are converted side
-    by side in threads. The dither of a sample is the difference of the two
-    16-bit halves of one 32-bit word from the seeded PCG64 generator, divided
-    by 65536: triangular between -1 and 1 LSB.
+    The frames are split into one stretch per thread, converted side by side,
+    each a cache-sized chunk at a time: scaled, dithered (PCM_16), rounded,
+    written back, and interleaved into the output. The dither of a sample is
+    the difference of the two 16-bit halves of one 32-bit word from the
+    seeded PCG64 generator, divided by 65536: triangular between -1 and 1
+    LSB; each stretch advances the generator to its place in the stream, so
+    the dither is the same however many threads there are.
     """
     scale = BIT_DEPTHS[bit_depth]
     channels, n = audio.shape
     data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
-    values = np.empty((channels, n))
-    # soundfile takes 24-bit samples in the top bits of an int32
-    shift = 2.0 ** (31 - int(math.log2(scale))) if bit_depth == "PCM_24" and scale else 1.0
-    low, high = -float(scale or 0), float((scale or 1) - 1)
+    chunk = _QUANTIZE_FRAMES
+    n_chunks = -(-n // chunk)
+    per = -(-n_chunks // max(1, min(thread_count(), n_chunks)))
+    stretches = [
+        (first * chunk, min((first + per) * chunk, n)) for first in range(0, n_chunks, per)
+    ]
 
-    def convert(start: int) -> int:
-        """Chunk ``start``: its samples into ``data`` and ``values``; its clipped count."""
-        frames = slice(start, start + _QUANTIZE_FRAMES)
-        if scale is None:  # 32-bit float: what float32 holds
-            block = audio[:, frames].astype(np.float32)
-            values[:, frames] = block
-            data[frames] = block.T
-            return 0
-        block = np.multiply(audio[:, frames], float(scale))
-        if bit_depth == "PCM_16":  # TPDF dither
-            # the generator's stream from this chunk's place in it: the same dither
-            # whatever the order the chunks are done in
-            bits = np.random.PCG64(seed)
-            bits.advance(start * channels // 2)
-            words = bits.random_raw(-(-block.size // 2)).view(np.uint32)[: block.size]
-            words = words.reshape(block.shape)
-            dither = np.subtract(words & 0xFFFF, words >> 16, dtype=np.int32, casting="unsafe")
-            np.copyto(dither, 0, where=block == 0.0)  # digital silence stays silent
-            block += dither * (1.0 / 65536.0)
-        np.rint(block, out=block)
+    def convert(stretch: tuple[int, int]) -> int:
+        begin, end = stretch
+        scratch = np.empty((channels, chunk))
+        words = np.empty(channels * chunk, dtype=np.uint32)
+        bits = np.random.PCG64(seed)
+        bits.advance(begin * channels // 2)  # chunks hold an even number of samples
         clipped = 0
-        if block.max() > high or block.min() < low:
-            clipped = int(np.count_nonzero(block > high)) + int(np.count_nonzero(block < low))
-            np.clip(block, low, high, out=block)
-        np.multiply(block, 1.0 / scale, out=values[:, frames])
-        if shift != 1.0:
-            block *= shift
-        data[frames] = block.T
+        for start in range(begin, end, chunk):
+            frames = slice(start, min(start + chunk, end))
+            m = frames.stop - start
+            block = scratch[:, :m]
+            np.multiply(audio[:, frames], scale or 1.0, out=block)
+            if bit_depth == "PCM_16":  # TPDF dither
+                drawn = words[: channels * m].reshape(channels, m)
+                raw = bits.random_raw(-(-drawn.size // 2)).view(np.uint32)
+                drawn.reshape(-1)[...] = raw[: drawn.size]
+                dither = (drawn & 0xFFFF).view(np.int32) - (drawn >> 16).view(np.int32)
+                silent = block == 0.0
+                if silent.any():
+                    dither[silent] = 0  # digital silence stays silent
+                block += dither * (1.0 / 65536.0)
+            if scale is None:  # 32-bit float: what float32 holds
+                rounded: np.ndarray = block.astype(np.float32)
+                audio[:, frames] = rounded
+            else:
+                np.rint(block, out=block)
+                if block.max() > scale - 1 or block.min() < -scale:
+                    clipped += int(np.count_nonzero(block > scale - 1))
+                    clipped += int(np.count_nonzero(block < -scale))
+                    np.clip(block, -scale, scale - 1, out=block)
+                np.multiply(block, 1.0 / scale, out=audio[:, frames])
+                if bit_depth == "PCM_24":  # soundfile takes them in the top bits of an int32
+                    block *= 256.0
+                rounded = block.astype(data.dtype)
+            _interleave(rounded, data[frames])
         return clipped
 
-    starts = range(0, n, _QUANTIZE_FRAMES)
-    clipped = sum(side_by_side(convert, starts, threaded=len(starts) > 1))
-    return data, values, clipped
+    return data, sum(side_by_side(convert, stretches, threaded=len(stretches) > 1))
+
+
+def _interleave(rows: np.ndarray, out: np.ndarray) -> None:
+    """``out[...] = rows.T`` for (channels, frames) rows into C-ordered (frames, channels).
+
+    Stereo is packed as pairs into words twice as wide (contiguous, where the
+    transposed copy is strided).
+    """
+    if rows.shape[0] != 2:
+        out[...] = rows.T
+        return
+    half = {2: np.uint16, 4: np.uint32}[rows.itemsize]
+    whole = {2: np.uint32, 4: np.uint64}[rows.itemsize]
+    packed = rows[0].view(half).astype(whole)
+    packed |= rows[1].view(half).astype(whole) << (8 * rows.itemsize)
+    out.reshape(-1).view(whole)[...] = packed
 
 
 def _write_atomically(data: np.ndarray, path: Path, rate: int, bit_depth: str) -> None:
@@ -334,12 +359,14 @@ def export_wav(
         )
     elif long_enough:
         input_lufs = loudness.integrated(x, rate)
-    data, values, clipped = _quantize(x, bit_depth, dither_seed)
+    if not normalize:  # the caller's samples: _quantize works in place
+        x = x.copy()
+    data, clipped = _quantize(x, bit_depth, dither_seed)
     # The file is written while its samples are measured; then it is read back
     # and must hold exactly the samples that were measured.
     with ThreadPoolExecutor(1) as pool:
         writing = pool.submit(_write_atomically, data, target, rate, bit_depth)
-        measured = _measure(values, rate)
+        measured = _measure(x, rate)
         writing.result()
     return _verify(target, rate, bit_depth, data, measured, input_lufs, gain_db, limited,
                    clipped, message, target_lufs if normalize else None, true_peak_db,

@@ -150,6 +150,25 @@ def test_dither_is_deterministic_under_a_seed(clip, tmp_path) -> None:
     assert difference.max() <= 2 and difference.mean() > 0.1  # TPDF: at most 2 LSB apart
 
 
+@pytest.mark.parametrize("threads", ["1", "3"])
+def test_the_dither_does_not_depend_on_the_threads(clip, tmp_path, monkeypatch, threads) -> None:
+    long = np.tile(clip, 4)  # several chunks of the quantizer
+    expected = export_wav(long, tmp_path / "a.wav", SR).path.read_bytes()
+    monkeypatch.setenv("AUDIOLAB_THREADS", threads)
+    assert export_wav(long, tmp_path / "b.wav", SR).path.read_bytes() == expected
+
+
+def test_the_dither_is_triangular_between_minus_and_plus_one_step(tmp_path) -> None:
+    x = np.full((2, 200_000), 0.25 / 32768)  # a quarter step: only the dither moves it
+    back = read(export_wav(x, tmp_path / "d.wav", SR, normalize=False).path) * 32768
+    assert set(np.unique(back)) <= {-1.0, 0.0, 1.0}
+    # 0.25 + d with d triangular on (-1, 1) rounds down past -0.5 when d < -0.75 and
+    # up past 0.5 when d > 0.25: probabilities 0.25**2 / 2 and 0.75**2 / 2
+    assert np.mean(back == -1.0) == pytest.approx(0.25**2 / 2, abs=0.003)
+    assert np.mean(back == 1.0) == pytest.approx(0.75**2 / 2, abs=0.005)
+    assert back.mean() == pytest.approx(0.25, abs=0.005)  # dithered rounding is unbiased
+
+
 # ------------------------------------------------------------------ round trips
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
