@@ -40,6 +40,9 @@ import numpy as np
 
 __all__ = ["BlockFilter"]
 
+#: Blocks per group in the solution of the block recurrence.
+_GROUP = 16
+
 
 def _state_space(sos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """(A, B, C, D) of a cascade of biquads, each in transposed direct form II.
@@ -106,10 +109,33 @@ class BlockFilter:
         )
         self._powers = powers  # A^0 .. A^L, for a last, partial block
         self._input = b_vector
-        self._doublings = [np.ascontiguousarray(powers[block].T)]  # (M^(2^k))^T, M = A^L
+        # the recurrence over the blocks, s_(j+1) = M s_j + z_j with M = A^L, in groups
+        step = powers[block]
+        step_powers = [np.eye(size)]
+        for _ in range(_GROUP):
+            step_powers.append(step @ step_powers[-1])
+        group = _GROUP
+        # e_k = sum_i M^(G-1-i) z_(k,i), rows of z stacked: block row i is (M^(G-1-i))^T
+        self._group_end = np.concatenate([step_powers[group - 1 - i].T for i in range(group)])
+        # inside a group: block (j, i) is (M^(i-1-j))^T for j < i
+        inner = np.zeros((group, size, group, size))
+        for i in range(group):
+            for j in range(i):
+                inner[j, :, i, :] = step_powers[i - 1 - j].T
+        self._group_inner = inner.reshape(group * size, group * size)
+        # from the group's start: block i is (M^i)^T
+        self._group_powers = np.concatenate([step_powers[i].T for i in range(group)], axis=1)
+        self._group_step = [np.ascontiguousarray(step_powers[group].T)]  # ((M^G)^(2^k))^T
 
     def states(self, blocks: np.ndarray, start: np.ndarray) -> np.ndarray:
         """The state at the start of every block of ``blocks`` (rows).
+
+        ``s_(j+1) = M s_j + z_j`` with ``z_j`` each block's own contribution.
+        Solved in groups of G blocks: the state at the end of each group from
+        its own blocks (one product), the recurrence over the groups (a scan
+        by doubling, over G times fewer terms), then every state inside the
+        groups from its group's start and the blocks before it in the group
+        (two products).
 
         Parameters
         ----------
@@ -123,24 +149,34 @@ class BlockFilter:
         numpy.ndarray
             (n_blocks + 1, size): the state before each block, and after the last.
         """
-        total = np.empty((len(blocks) + 1, self.size))
-        total[0] = start
-        scan = total[1:]
-        np.matmul(blocks, self._carry_t, out=scan)  # each block's own contribution z_j
+        size, group = self.size, _GROUP
+        n_blocks = len(blocks)
+        n_groups = n_blocks // group + 1  # the last one holds the state after the last block
+        own = np.zeros((n_groups * group, size))
+        np.matmul(blocks, self._carry_t, out=own[:n_blocks])  # z_j
+        rows = own.reshape(n_groups, group * size)
+        # the state at the start of every group: g_(k+1) = M^G g_k + e_k
+        starts = np.empty((n_groups, size))
+        starts[0] = start
+        scan = starts[1:]
+        np.matmul(rows[:-1], self._group_end, out=scan)  # e_k
         if len(scan):
-            scan[0] += self._powers[self.block] @ start
+            scan[0] += start @ self._group_step[0]
         width, level = 1, 0
-        while width < len(scan):  # prefix scan by doubling: t_j += M^width t_(j - width)
-            scan[width:] += scan[:-width] @ self._doubling(level)
+        while width < len(scan):  # prefix scan by doubling: c_k += M^(G width) c_(k - width)
+            scan[width:] += scan[:-width] @ self._group_doubling(level)
             width, level = 2 * width, level + 1
-        return total
+        # inside the groups: s_(k,i) = M^i g_k + sum_(j<i) M^(i-1-j) z_(k,j)
+        inside = rows @ self._group_inner
+        inside += starts @ self._group_powers
+        return inside.reshape(n_groups * group, size)[: n_blocks + 1]
 
-    def _doubling(self, level: int) -> np.ndarray:
-        """(M^(2^level))^T, computed once."""
-        while len(self._doublings) <= level:
-            last = self._doublings[-1]
-            self._doublings.append(last @ last)
-        return self._doublings[level]
+    def _group_doubling(self, level: int) -> np.ndarray:
+        """((M^G)^(2^level))^T, computed once."""
+        while len(self._group_step) <= level:
+            last = self._group_step[-1]
+            self._group_step.append(last @ last)
+        return self._group_step[level]
 
     def chunks(self, x: np.ndarray, chunk: int) -> Iterator[tuple[int, np.ndarray]]:
         """The output from rest, ``chunk`` samples at a time: ``(start, y)`` pairs.
