@@ -159,11 +159,7 @@ def limit(
     step = max(1, ahead // 8)
     n = len(needed)
     n_blocks = -(-n // step)
-    blocks = np.empty(n_blocks)
-    whole = n // step
-    blocks[:whole] = _row_minima(needed[: whole * step].reshape(whole, step))
-    if whole < n_blocks:
-        blocks[whole] = needed[whole * step :].min()
+    blocks = np.minimum.reduceat(needed, np.arange(0, n, step))
     reach = -(-ahead // step)  # the look-ahead in blocks
     # The smallest need within the look-ahead on either side (and one block more) ...
     gain = _sliding_minimum(blocks, 2 * reach + 3)
@@ -186,14 +182,6 @@ def limit(
     gain = _between_centres(gain, step)[:n]
     np.minimum(gain, needed, out=gain)  # exact at the edges, where the windows are cut
     return np.multiply(x, gain), -_db(float(gain.min()))
-
-
-def _row_minima(rows: np.ndarray) -> np.ndarray:
-    """``rows.min(axis=1)`` for short rows: one pass per column, not a reduction per row."""
-    out = rows[:, 0].copy()
-    for column in range(1, rows.shape[1]):
-        np.minimum(out, rows[:, column], out=out)
-    return out
 
 
 def _sliding_minimum(values: np.ndarray, size: int) -> np.ndarray:

@@ -130,7 +130,6 @@ def test_window_helpers_equal_scipy_ndimage_and_numpy(n: int) -> None:
     from audiolab.normalize import (
         _between_centres,
         _moving_average,
-        _row_minima,
         _sliding_minimum,
     )
 
@@ -144,5 +143,3 @@ def test_window_helpers_equal_scipy_ndimage_and_numpy(n: int) -> None:
         centres = (np.arange(n) + 0.5) * step
         expected = np.interp(np.arange(n * step, dtype=float), centres, values)
         np.testing.assert_allclose(_between_centres(values, step), expected, atol=1e-12)
-    rows = np.random.default_rng(n + 1).random((n, 7))
-    np.testing.assert_array_equal(_row_minima(rows), rows.min(axis=1))
