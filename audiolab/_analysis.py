@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -50,7 +51,7 @@ def analysis_signal(audio: Any, sr: Any) -> tuple[np.ndarray, int]:
     """
     rate = check_sample_rate(sr)
     x = as_audio(audio)
-    mono = x[0] if x.shape[0] == 1 else x.mean(axis=0)
+    mono = x[0] if x.shape[0] == 1 else _mix(x)
     factor = max(d for d in range(1, max(1, rate // ANALYSIS_RATE_HZ) + 1) if rate % d == 0)
     if factor == 1:
         return mono, rate
@@ -70,25 +71,42 @@ def _lowpass_taps(factor: int) -> np.ndarray:
     return taps / taps.sum()
 
 
+def _mix(x: np.ndarray) -> np.ndarray:
+    """The mean of the channels, row by row (contiguous adds, not a strided reduction)."""
+    mono = x[0] + x[1]
+    for row in x[2:]:
+        mono += row
+    mono /= len(x)
+    return mono
+
+
+@lru_cache(maxsize=8)
+def _taps_by_phase(factor: int) -> np.ndarray:
+    """The low pass in 9 groups of ``factor`` taps (the last holds one), zero-padded."""
+    padded = np.zeros(9 * factor)
+    taps = _lowpass_taps(factor)
+    padded[: len(taps)] = taps
+    grouped = padded.reshape(9, factor)
+    grouped.setflags(write=False)
+    return grouped
+
+
 def _decimate(x: np.ndarray, factor: int) -> np.ndarray:
     """Low-pass filter ``x`` and keep every ``factor``-th sample, centred (no delay).
 
     Output ``i`` is ``sum_j taps[j] * x[i * factor - 4 * factor + j]`` (zeros
     outside the signal), computed as one matrix product over the polyphase
     rows: with ``z`` the signal delayed by ``4 * factor`` and cut into rows of
-    ``factor`` samples, output ``i`` sums column ``q`` of row ``i + q`` of
-    ``rows @ taps_by_phase`` over ``q = 0 .. 8``.
+    ``factor`` samples, output ``i`` sums row ``q``, column ``i + q`` of
+    ``taps_by_phase @ rows.T`` over ``q = 0 .. 8``.
     """
-    taps = _lowpass_taps(factor)
+    by_phase = _taps_by_phase(factor)  # (9, factor): [q, r] = taps[q * factor + r]
+    groups = len(by_phase)
     n_out = -(-len(x) // factor)
-    groups = 9  # 8 * factor + 1 taps, in 9 groups of `factor` (the last holds one)
-    padded = np.zeros(groups * factor)
-    padded[: len(taps)] = taps
-    by_phase = padded.reshape(groups, factor).T  # [r, q] = taps[q * factor + r]
     z = np.zeros((n_out + groups) * factor)
     z[4 * factor : 4 * factor + len(x)] = x
-    partial = z.reshape(-1, factor) @ by_phase  # (rows, 9)
-    y = partial[:n_out, 0].copy()
+    partial = by_phase @ z.reshape(-1, factor).T  # (9, rows): contiguous along the rows
+    y = partial[0, :n_out].copy()
     for q in range(1, groups):
-        y += partial[q : q + n_out, q]
+        y += partial[q, q : q + n_out]
     return y

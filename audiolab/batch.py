@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -143,15 +144,28 @@ def _worker_environment() -> Iterator[None]:
                 os.environ[name] = value
 
 
+#: Imported once by the fork server, so that every worker starts with them.
+_PRELOAD = (
+    "numpy",
+    "soundfile",
+    "audiolab.export",
+    "audiolab.key",
+    "audiolab.loudness",
+    "audiolab.measure",
+    "audiolab.normalize",
+    "audiolab.tempo",
+)
+
+
 def _context() -> Any:
     import multiprocessing
 
-    # Not fork: the workers must not inherit this process's threads (the meter's,
-    # a notebook kernel's). A fork server, where there is one, starts workers with
-    # numpy, scipy and soundfile already imported; elsewhere, spawn.
+    # Not fork: the workers must not inherit this process's threads (a notebook
+    # kernel's, a writer's). A fork server, where there is one, starts workers with
+    # what the batch functions need already imported; elsewhere, spawn.
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["numpy", "scipy.signal", "scipy.fft", "soundfile"])
+        context.set_forkserver_preload(list(_PRELOAD))
         return context
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
@@ -163,23 +177,75 @@ def _attempt_all(func: Callable[..., Any], items: list[Any]) -> list[tuple[bool,
 def _on_pool(
     func: Callable[..., Any], items: list[Any], workers: int, bar: Any
 ) -> list[tuple[bool, Any]]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    """The items on a process pool, the caller taking its share while the workers start.
 
-    # A few items per task: fewer round trips, and still work for every worker to the end.
-    size = max(1, min(8, len(items) // (4 * workers)))
-    chunks = [list(range(i, min(i + size, len(items)))) for i in range(0, len(items), size)]
+    Workers take a few items per task from the front (fewer round trips, and
+    smaller tasks towards the end so that no worker idles while another
+    finishes a long one); until the first task comes back, this process takes
+    items from the back itself, so the pool's start-up (a fork server, the
+    imports) costs no time.
+    """
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
     outcomes: list[tuple[bool, Any] | None] = [None] * len(items)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=_context()) as pool:
+    waiting = deque(range(len(items)))
+    running: dict[Future[list[tuple[bool, Any]]], list[int]] = {}
+
+    def record(indices: list[int], results: list[tuple[bool, Any]]) -> None:
+        for i, outcome in zip(indices, results, strict=True):
+            outcomes[i] = outcome
+        bar.update(len(indices))
+
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=_context(), initializer=_keep_memory
+    ) as pool:
+
+        def submit() -> None:
+            size = max(1, min(8, len(waiting) // (4 * workers)))
+            chunk = [waiting.popleft() for _ in range(min(size, len(waiting)))]
+            running[pool.submit(_attempt_all, func, [items[i] for i in chunk])] = chunk
+
         with _worker_environment():  # the workers start with the first submissions
-            futures = {
-                pool.submit(_attempt_all, func, [items[i] for i in chunk]): chunk
-                for chunk in chunks
-            }
-        for future in as_completed(futures):
-            for i, outcome in zip(futures[future], future.result(), strict=True):
-                outcomes[i] = outcome
-            bar.update(len(futures[future]))
+            for _ in range(2 * workers):
+                if waiting:
+                    submit()
+        started = False
+        while running:
+            if not started and waiting:  # the workers are starting: do one here meanwhile
+                last = waiting.pop()
+                record([last], [_attempt(func, items[last])])
+                done = {future for future in running if future.done()}
+            else:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                record(running.pop(future), future.result())
+                started = True
+                if waiting:
+                    submit()
     return [o for o in outcomes if o is not None]
+
+
+def _keep_memory() -> None:
+    """A worker's allocator keeps the memory it frees, for the next item.
+
+    glibc returns large blocks to the system when they are freed, and the next
+    array of that size is paid for again in page faults: measuring a clip
+    allocates and frees arrays of its size all the time. A worker lives for one
+    batch, so it keeps what it had instead (mallopt: blocks up to 32 MB from the
+    heap, no trimming). Not done in the caller's process, whose memory use is
+    the caller's business.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 * 1024 * 1024)
+    mallopt(m_trim_threshold, 1024 * 1024 * 1024)
 
 
 def _on_dask(

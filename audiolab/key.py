@@ -1,6 +1,6 @@
 """Musical key from chroma: "C major", "F# minor", with a confidence.
 
-numpy and scipy's FFT only. How it works, in the order of the code:
+numpy only. How it works, in the order of the code:
 
 1. **Chroma from tonal peaks.** The mono mix at about 8 kHz (see
    :mod:`audiolab._analysis`) is cut into 1 s Hann windows every 0.25 s
@@ -251,9 +251,7 @@ def _tonal_peaks(
     magnitudes, whether their octave is a peak too, and the energies of the
     band and of the tonal peaks' main lobes.
     """
-    from scipy.fft import rfft
-
-    spectrum = rfft(windowed, n_fft, axis=1, workers=-1)[:, lo - 1 : hi + 1]
+    spectrum = np.fft.rfft(windowed, n_fft, axis=1)[:, lo - 1 : hi + 1]
     mags = np.abs(spectrum).astype(np.float64)  # bins lo-1 .. hi
     log_mag = np.log(np.maximum(mags, 1e-9))
     # the mean log magnitude within _LOCAL_HZ of each bin, by cumulative sums

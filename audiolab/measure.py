@@ -25,8 +25,8 @@ What each field means:
   ``key_confidence``: :func:`audiolab.key.estimate`. Both analyse the mono
   mix at about 8 kHz, decimated once for both.
 
-Only numpy and the standard library are imported with this module; scipy and
-soundfile when a function needs them.
+Only numpy and the standard library are imported with this module; soundfile
+when a function needs it. Nothing here needs scipy.
 
 Examples
 --------
@@ -392,7 +392,9 @@ def measure(
         from audiolab._analysis import analysis_signal
 
         # the mono mix, decimated once for both
-        mono, analysis_rate = analysis_signal(x[0] if channels == 1 else x.mean(axis=0), rate)
+        # (more channels than loudness weighs are mixed here: the gate expects at most 5)
+        mix = x if channels <= _LOUDNESS_MAX_CHANNELS else x.mean(axis=0)
+        mono, analysis_rate = analysis_signal(mix, rate)
         if bpm or curves:
             from audiolab import tempo
 

@@ -1,6 +1,6 @@
 """Tempo in BPM, a tempo curve over the clip, and beat times.
 
-numpy and scipy's FFT only: no numba, no librosa, so the first call in a
+numpy only: no scipy, no numba, no librosa, so the first call in a
 fresh process costs what the arithmetic costs. How it works, in the order of
 the code:
 
@@ -127,7 +127,6 @@ def _mel_filterbank(sr: float, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
 def _novelty(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray, float]:
     """Timing and accent novelty (see the module docstring) of mono ``x``."""
     from numpy.lib.stride_tricks import sliding_window_view
-    from scipy.fft import rfft
 
     hop = max(1, round(sr / FRAME_RATE_HZ))
     fps = sr / hop
@@ -141,7 +140,7 @@ def _novelty(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray, float]:
     mel = np.empty((len(frames), N_MELS))
     chunk = max(1, (1 << 21) // n_fft)  # bound the memory of the spectra
     for first in range(0, len(frames), chunk):
-        spectrum = rfft(frames[first : first + chunk] * window, axis=1, workers=-1)[:, :used]
+        spectrum = np.fft.rfft(frames[first : first + chunk] * window, axis=1)[:, :used]
         mel[first : first + chunk] = (spectrum.real**2 + spectrum.imag**2) @ bank_t
     top = float(mel.max())
     timing = np.zeros(len(frames))

@@ -4,12 +4,13 @@ Each configuration runs in a fresh process on the same files:
 
 * serial, one thread: ``jobs=1`` with ``AUDIOLAB_THREADS=1`` and single-threaded
   BLAS, one item after another on one core;
-* serial, default: ``jobs=1`` as a notebook calls it (the meter filters in a
-  thread beside the peak search, BLAS uses its threads);
-* pool: ``jobs=N`` worker processes, one thread each.
+* serial, default: ``jobs=1`` as a notebook calls it (BLAS free to use its
+  threads outside the meter);
+* pool: ``jobs=N`` worker processes, one thread each, the caller measuring
+  too while they start.
 
-    python benchmarks/batch.py              # 200 files of 10 s, 2 processes
-    python benchmarks/batch.py --files 50 --jobs 4
+    python benchmarks/batch.py              # 200 files of 10 s, 2 processes, 3 rounds
+    python benchmarks/batch.py --files 50 --jobs 4 --only measure
 
 Not a test: timings are printed, never asserted.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,6 +73,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=("measure", "export"))
     args = parser.parse_args()
     import soundfile as sf
 
@@ -83,26 +87,28 @@ def main() -> None:
         ]
         for i in range(args.files):
             sf.write(Path(folder) / f"clip{i:03d}.wav", clips[i % len(clips)].T, 32000)
-        print(f"{args.files} files of {args.seconds:g} s stereo 32 kHz, {os.cpu_count()} cores")
-        columns = (
-            "serial 1 thread",
-            "serial default",
-            f"{args.jobs} processes",
-            "x 1 thread",
-            "x default",
+        print(
+            f"{args.files} files of {args.seconds:g} s stereo 32 kHz, {os.cpu_count()} cores; "
+            f"each configuration in a fresh process, {args.rounds} rounds in turn, medians"
         )
+        columns = ("serial 1 thread", "serial default", f"{args.jobs} processes", "x default")
         print(f"{'':28s} " + " ".join(f"{c:>15s}" for c in columns))
         figures = {}
-        for what, label in (
-            ("measure", "measure_many (full)"),
-            ("export", "export_wav_batch (-16)"),
-        ):
-            one = fresh(folder, what, 1, SINGLE)
-            default = fresh(folder, what, 1, {})
-            pool = fresh(folder, what, args.jobs, {})
-            figures[what] = {"serial_one_thread": one, "serial_default": default, "pool": pool}
-            row = (one, default, pool, one / pool, default / pool)
+        jobs = (("measure", "measure_many (full)"), ("export", "export_wav_batch (-16)"))
+        for what, label in jobs:
+            if args.only and what != args.only:
+                continue
+            times: dict[str, list[float]] = {"one": [], "default": [], "pool": []}
+            for _ in range(args.rounds):
+                times["one"].append(fresh(folder, what, 1, SINGLE))
+                times["default"].append(fresh(folder, what, 1, {}))
+                times["pool"].append(fresh(folder, what, args.jobs, {}))
+            one, default, pool = (statistics.median(times[k]) for k in ("one", "default", "pool"))
+            ratios = [d / p for d, p in zip(times["default"], times["pool"], strict=True)]
+            figures[what] = {**times, "ratios_default_over_pool": ratios}
+            row = (one, default, pool, default / pool)
             print(f"{label:28s} " + " ".join(f"{v:15.2f}" for v in row))
+            print(f"{'':28s} per round: " + ", ".join(f"{r:.2f}x" for r in ratios))
         print(json.dumps(figures))
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -37,3 +40,31 @@ def test_dask_client_gives_the_serial_results() -> None:
         with distributed.Client(cluster) as client:
             out = batch.run(math.sqrt, items, client=client)
     assert [repr(x) for x in out] == [repr(x) for x in batch.run(math.sqrt, items, jobs=1)]
+
+
+def _pid_of(item: int) -> tuple[int, int]:
+    return item, os.getpid()
+
+
+def test_the_caller_works_while_the_workers_start_and_order_is_kept() -> None:
+    out = batch.run(_pid_of, list(range(40)), jobs=2)
+    assert [item for item, _ in out] == list(range(40))
+    pids = {pid for _, pid in out}
+    assert os.getpid() in pids  # items done here while the pool started
+    assert len(pids - {os.getpid()}) >= 1  # and the rest by the workers
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("keep", [False, True])
+def test_workers_keep_the_memory_they_free(keep: bool) -> None:
+    code = (
+        "import numpy as np\n"
+        "from audiolab import batch\n"
+        f"if {keep}: batch._keep_memory()\n"
+        "def rss(): return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
+        "a = np.ones(3 << 20); before = rss(); del a\n"  # 24 MB, touched
+        "print(before - rss())"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    returned = int(done.stdout)
+    assert (returned < 4 << 20) if keep else (returned > 20 << 20)

@@ -202,6 +202,21 @@ def test_importing_measure_loads_neither_scipy_nor_soundfile() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_measuring_a_file_needs_no_scipy(tmp_path) -> None:
+    # scipy's import (about a second) would be paid by every fresh process: CLI, workers
+    path = tmp_path / "clip.wav"
+    code = (
+        "import sys, numpy as np, soundfile\n"
+        "from audiolab.synth import reference\n"
+        f"soundfile.write({str(path)!r}, reference(120, 'A minor', 4.0, sr=32000).audio.T, 32000)\n"
+        "from audiolab.measure import measure\n"
+        f"m = measure({str(path)!r})\n"
+        "print(round(m.bpm), m.key, 'scipy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["120", "A", "minor", "False"]
+
+
 def test_to_dict_turns_numpy_numbers_into_python_numbers() -> None:
     m = Measurement(
         duration_seconds=np.float64(1.0),
