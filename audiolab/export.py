@@ -42,7 +42,7 @@ import numpy as np
 
 from audiolab import loudness
 from audiolab._audio import MAX_EXPORT_CHANNELS, AudioError, as_audio, check_sample_rate
-from audiolab._threads import side_by_side, thread_count
+from audiolab._threads import THREADED_SAMPLES, side_by_side, thread_count
 
 __all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]
 
@@ -185,8 +185,9 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
     with the same samples as soundfile will read them back (full scale 1.0),
     which is what the file's loudness is then measured on.
 
-    The frames are split into one stretch per thread, converted side by side,
-    each a cache-sized chunk at a time: scaled, dithered (PCM_16), rounded,
+    The frames are split into one stretch per thread (for long signals; see
+    :mod:`audiolab._threads`), converted side by side, each a cache-sized
+    chunk at a time: scaled, dithered (PCM_16), rounded,
     written back, and interleaved into the output. The dither of a sample is
     the difference of the two 16-bit halves of one 32-bit word from the
     seeded PCG64 generator, divided by 65536: triangular between -1 and 1
@@ -198,7 +199,8 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
     data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
     chunk = _QUANTIZE_FRAMES
     n_chunks = -(-n // chunk)
-    per = -(-n_chunks // max(1, min(thread_count(), n_chunks)))
+    threads = thread_count() if n >= THREADED_SAMPLES else 1
+    per = -(-n_chunks // max(1, min(threads, n_chunks)))
     stretches = [
         (first * chunk, min((first + per) * chunk, n)) for first in range(0, n_chunks, per)
     ]

@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from audiolab._audio import AudioError, as_audio, check_sample_rate, require_finite
-from audiolab._threads import side_by_side
+from audiolab._threads import THREADED_SAMPLES, side_by_side
 
 __all__ = [
     "LoudnessReport",
@@ -102,7 +102,6 @@ _MOMENTARY_SUBBLOCKS = 400
 _SHORT_TERM_SUBBLOCKS = 3000
 _GATING_STEP_SUBBLOCKS = 100
 _CHUNK_SECONDS = 4  # K-weight about 4 s at a time: the output stays in cache
-_THREADED_SAMPLES = 1 << 15  # from about 1 s per channel on, one thread per channel
 
 # BS.1770-4 Annex 2: oversample by 4 below 96 kHz, by 2 below 192 kHz.
 TRUE_PEAK_TAPS_PER_PHASE = 16
@@ -495,8 +494,8 @@ def _analyse(audio: Any, sample_rate: Any, *, peaks: bool = False) -> _Analysis:
 
 
 def _per_channel(task: Callable[[int], _T], channels: int, n_samples: int) -> list[_T]:
-    """``[task(c) for c in range(channels)]``, a thread per channel from 1 s of audio on."""
-    return side_by_side(task, range(channels), threaded=n_samples >= _THREADED_SAMPLES)
+    """``[task(c) for c in range(channels)]``, a thread per channel for long signals."""
+    return side_by_side(task, range(channels), threaded=n_samples >= THREADED_SAMPLES)
 
 
 def _to_lufs(mean_square: np.ndarray) -> np.ndarray:

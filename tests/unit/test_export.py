@@ -154,6 +154,7 @@ def test_dither_is_deterministic_under_a_seed(clip, tmp_path) -> None:
 def test_the_dither_does_not_depend_on_the_threads(clip, tmp_path, monkeypatch, threads) -> None:
     long = np.tile(clip, 4)  # several chunks of the quantizer
     expected = export_wav(long, tmp_path / "a.wav", SR).path.read_bytes()
+    monkeypatch.setattr("audiolab.export.THREADED_SAMPLES", 1)  # threads even for this
     monkeypatch.setenv("AUDIOLAB_THREADS", threads)
     assert export_wav(long, tmp_path / "b.wav", SR).path.read_bytes() == expected
 
