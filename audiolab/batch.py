@@ -181,48 +181,73 @@ def _on_pool(
 
     Workers take a few items per task from the front (fewer round trips, and
     smaller tasks towards the end so that no worker idles while another
-    finishes a long one); until the first task comes back, this process takes
-    items from the back itself, so the pool's start-up (a fork server, the
-    imports) costs no time.
+    finishes a long one). The pool starts in a thread of its own (a fork
+    server imports audiolab first) while this process takes items from the
+    back, until every worker is up: the start-up costs no time.
     """
+    import threading
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     outcomes: list[tuple[bool, Any] | None] = [None] * len(items)
     waiting = deque(range(len(items)))
+    lock = threading.Lock()  # `waiting` is shared with the starting thread
     running: dict[Future[list[tuple[bool, Any]]], list[int]] = {}
+    context = _context()
+    alive = context.Value("i", 0)  # workers that have started
+    started: dict[str, Any] = {}
 
     def record(indices: list[int], results: list[tuple[bool, Any]]) -> None:
         for i, outcome in zip(indices, results, strict=True):
             outcomes[i] = outcome
         bar.update(len(indices))
 
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=_context(), initializer=_keep_memory
-    ) as pool:
-
-        def submit() -> None:
+    def submit(pool: Any) -> None:
+        with lock:
             size = max(1, min(8, len(waiting) // (4 * workers)))
             chunk = [waiting.popleft() for _ in range(min(size, len(waiting)))]
+        if chunk:
             running[pool.submit(_attempt_all, func, [items[i] for i in chunk])] = chunk
 
-        with _worker_environment():  # the workers start with the first submissions
-            for _ in range(2 * workers):
-                if waiting:
-                    submit()
-        started = False
+    def start() -> None:
+        try:
+            with _worker_environment():  # the workers start with the first submissions
+                pool = ProcessPoolExecutor(
+                    max_workers=workers,
+                    mp_context=context,
+                    initializer=_start_worker,
+                    initargs=(alive,),
+                )
+                started["pool"] = pool
+                for _ in range(2 * workers):
+                    submit(pool)
+        except BaseException as err:  # pragma: no cover - raised again below
+            started["error"] = err
+
+    starter = threading.Thread(target=start, name="audiolab-pool-start", daemon=True)
+    starter.start()
+    while starter.is_alive() or alive.value < workers:  # the workers are starting
+        with lock:
+            last = waiting.pop() if waiting else None
+        if last is None:
+            break
+        record([last], [_attempt(func, items[last])])
+    starter.join()
+    if "error" in started:  # pragma: no cover - the pool could not start
+        raise started["error"]
+    with started["pool"] as pool:
         while running:
-            if not started and waiting:  # the workers are starting: do one here meanwhile
-                last = waiting.pop()
-                record([last], [_attempt(func, items[last])])
-                done = {future for future in running if future.done()}
-            else:
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 record(running.pop(future), future.result())
-                started = True
-                if waiting:
-                    submit()
+                submit(pool)
     return [o for o in outcomes if o is not None]
+
+
+def _start_worker(alive: Any) -> None:
+    """A worker's start: keep freed memory, and say it is up."""
+    _keep_memory()
+    with alive.get_lock():
+        alive.value += 1
 
 
 def _keep_memory() -> None:
