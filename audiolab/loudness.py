@@ -108,6 +108,7 @@ TRUE_PEAK_TAPS_PER_PHASE = 16
 _TRUE_PEAK_KAISER_BETA = 7.0
 _PEAK_BLOCK = 64  # points per block in the true-peak search
 _PEAK_BATCH = 256  # blocks interpolated at a time
+_MAGNITUDE_CHUNK = 1 << 15  # samples whose magnitudes are taken at a time
 
 
 # ------------------------------------------------------------------ filters
@@ -290,11 +291,23 @@ def _window_abs_max(x: np.ndarray, width: int, count: int) -> np.ndarray:
 def _row_abs_max(values: np.ndarray, width: int) -> np.ndarray:
     """max |values| over consecutive rows of ``width`` (``values.size`` a multiple).
 
-    ``reduceat`` over the magnitudes: a reduction per short row costs numpy
-    more than the row itself.
+    ``reduceat`` over the magnitudes (a reduction per short row costs numpy
+    more than the row itself), a cache-sized piece at a time: a whole-signal
+    array of magnitudes would cost more in page faults than in arithmetic.
     """
-    flat = np.abs(values.reshape(-1))
-    return np.maximum.reduceat(flat, np.arange(0, flat.size, width))
+    flat = values.reshape(-1)
+    rows = flat.size // width
+    out = np.empty(rows)
+    per = max(1, _MAGNITUDE_CHUNK // width)
+    buffer = np.empty(min(per, rows) * width)
+    starts = np.arange(0, per * width, width)
+    for first in range(0, rows, per):
+        count = min(per, rows - first)
+        magnitude = np.abs(
+            flat[first * width : (first + count) * width], out=buffer[: count * width]
+        )
+        out[first : first + count] = np.maximum.reduceat(magnitude, starts[:count])
+    return out
 
 
 def _rows(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
