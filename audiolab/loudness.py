@@ -948,18 +948,20 @@ def true_peak_envelope(audio: Any, sr: int, *, floor: float = 0.0) -> np.ndarray
     n = x.shape[1]
 
     def channel(c: int) -> np.ndarray:
-        envelope = np.abs(x[c])
         search = _PeakSearch(x[c], rate, floor, above_samples=False)
+        # samples -1 .. rows * 64 - 1: point p (block b = p // 64, column p % 64) lies
+        # between samples p - 1 and p, so both row views see it
+        rows = search.n_blocks
+        padded = np.zeros(rows * _PEAK_BLOCK + 1)
+        np.abs(x[c], out=padded[1 : n + 1])
+        at_point = padded[1:].reshape(rows, _PEAK_BLOCK)
+        before_point = padded[:-1].reshape(rows, _PEAK_BLOCK)
         for first in range(0, search.candidates.size, _PEAK_BATCH):
             chosen = search.candidates[first : first + _PEAK_BATCH]
-            values = search.point_peaks(chosen).ravel()
-            points = ((chosen * _PEAK_BLOCK)[:, None] + np.arange(_PEAK_BLOCK)).ravel()
-            # point p lies between samples p - 1 and p: both see it (the blocks are
-            # distinct, so are the points, and a plain assignment is enough)
-            for sample, keep in ((points, points < n), (points - 1, (points >= 1) & (points <= n))):
-                where = sample[keep]
-                envelope[where] = np.maximum(envelope[where], values[keep])
-        return envelope
+            values = search.point_peaks(chosen)  # points past the end read 0
+            at_point[chosen] = np.maximum(at_point[chosen], values)
+            before_point[chosen] = np.maximum(before_point[chosen], values)
+        return padded[1 : n + 1]
 
     envelopes = _per_channel(channel, x.shape[0], n)
     envelope = envelopes[0]
