@@ -4,9 +4,11 @@
 ceiling (:func:`audiolab.normalize.normalize`), quantizes to the bit depth,
 writes a temporary file in the target folder and renames it into place (no
 half-written file ever has the final name, and an existing file there is
-either left intact or replaced whole), then reads the file back and measures
-it: the returned :class:`ExportResult` says what the file measures, not what
-was intended.
+either left intact or replaced whole), then reads the file back: the
+returned :class:`ExportResult` says what the file measures, not what was
+intended. The quantized samples are measured while the file is being
+written, and the file must read back as exactly those samples; should it
+not, what it holds is measured instead.
 
 Quantization: ``PCM_16`` gets TPDF dither (the difference of two uniform
 random values of one LSB each, from a seeded generator, so exports are
