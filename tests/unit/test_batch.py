@@ -43,12 +43,15 @@ def test_dask_client_gives_the_serial_results() -> None:
 
 
 def _pid_of(item: int) -> tuple[int, int]:
+    import time
+
+    time.sleep(0.05)  # long enough for the workers to start before the caller is done
     return item, os.getpid()
 
 
 def test_the_caller_works_while_the_workers_start_and_order_is_kept() -> None:
-    out = batch.run(_pid_of, list(range(40)), jobs=2)
-    assert [item for item, _ in out] == list(range(40))
+    out = batch.run(_pid_of, list(range(60)), jobs=2)
+    assert [item for item, _ in out] == list(range(60))
     pids = {pid for _, pid in out}
     assert os.getpid() in pids  # items done here while the pool started
     assert len(pids - {os.getpid()}) >= 1  # and the rest by the workers
@@ -68,3 +71,13 @@ def test_workers_keep_the_memory_they_free(keep: bool) -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     returned = int(done.stdout)
     assert (returned < 4 << 20) if keep else (returned > 20 << 20)
+
+
+def test_a_starting_worker_counts_itself(monkeypatch) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(batch, "_keep_memory", lambda: None)  # not in the test process
+    alive = multiprocessing.get_context("spawn").Value("i", 0)
+    batch._start_worker(alive)
+    batch._start_worker(alive)
+    assert alive.value == 2
