@@ -111,7 +111,12 @@ def _db(value: float) -> float:
 
 
 def limit(
-    audio: Any, sr: int, ceiling_db: float, *, release_s: float = RELEASE_S
+    audio: Any,
+    sr: int,
+    ceiling_db: float,
+    *,
+    release_s: float = RELEASE_S,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """True-peak limit audio to a ceiling (the limiter of :func:`normalize`).
 
@@ -126,6 +131,9 @@ def limit(
     release_s : float
         Time constant of the release. Short releases limit harder: the gain
         follows each cycle of a low note, adding harmonics, as a clipper would.
+    out : numpy.ndarray, optional
+        A float64 (channels, samples) array to write the result into, as numpy's
+        ``out=``; it may be the input itself (when the caller owns it).
 
     Returns
     -------
@@ -149,7 +157,7 @@ def limit(
     ceiling = 10.0 ** (ceiling_db / 20.0)
     envelope = loudness.true_peak_envelope(x, rate, floor=ceiling)  # exact above the ceiling
     if envelope.max() <= ceiling:
-        return x.copy(), 0.0
+        return (x.copy() if out is None else _copy_into(x, out)), 0.0
     # the gain each sample needs: ceiling / envelope where that is over the ceiling, else 1
     needed = np.maximum(envelope, ceiling, out=envelope)
     np.divide(ceiling, needed, out=needed)
@@ -181,7 +189,13 @@ def limit(
         gain = _moving_average(_moving_average(gain, size), size)
     gain = _between_centres(gain, step)[:n]
     np.minimum(gain, needed, out=gain)  # exact at the edges, where the windows are cut
-    return np.multiply(x, gain), -_db(float(gain.min()))
+    return np.multiply(x, gain, out=out), -_db(float(gain.min()))
+
+
+def _copy_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
+    if out is not x:
+        out[...] = x
+    return out
 
 
 def _sliding_minimum(values: np.ndarray, size: int) -> np.ndarray:
@@ -262,9 +276,8 @@ def _limit_to_target(
         limiter_ceiling = ceiling - LIMITER_HEADROOM_DB
         for _ in range(4):  # lower the limiter's aim if an inter-sample peak slips through
             passes += 1
-            out, reduction = limit(
-                x * 10.0 ** (gain / 20.0), rate, limiter_ceiling, release_s=release_s
-            )
+            scaled = x * 10.0 ** (gain / 20.0)  # this pass's own: limited in place
+            out, reduction = limit(scaled, rate, limiter_ceiling, release_s=release_s, out=scaled)
             over = loudness.true_peak_exceeds(out, rate, ceiling)
             if not over:
                 break

@@ -143,3 +143,16 @@ def test_window_helpers_equal_scipy_ndimage_and_numpy(n: int) -> None:
         centres = (np.arange(n) + 0.5) * step
         expected = np.interp(np.arange(n * step, dtype=float), centres, values)
         np.testing.assert_allclose(_between_centres(values, step), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("ceiling_db", [-3.0, 6.0])  # limiting, and nothing to limit
+def test_limit_writes_into_out_even_its_own_input(music, ceiling_db: float) -> None:
+    expected, reduction = limit(music, SR, ceiling_db)
+    own = music.copy()
+    result, again = limit(own, SR, ceiling_db, out=own)
+    assert result is own and again == reduction
+    np.testing.assert_array_equal(own, expected)
+    other = np.empty_like(music)
+    result, _ = limit(music, SR, ceiling_db, out=other)
+    assert result is other
+    np.testing.assert_array_equal(other, expected)
