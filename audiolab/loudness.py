@@ -373,12 +373,14 @@ class _PeakSearch:
         read[promising] = True
         read[promising + 1] = True
         windows = np.flatnonzero(read)
-        rows = _rows(x, windows * block - TRUE_PEAK_TAPS_PER_PHASE // 2 - 1, block + 2)
-        d2 = rows[:, :-2] + rows[:, 2:]
-        d2 -= rows[:, 1:-1]
-        d2 -= rows[:, 1:-1]
         d2_max = np.zeros(self.n_blocks + 2)
-        d2_max[windows] = _row_abs_max(d2, block)
+        for first in range(0, windows.size, _PEAK_BATCH * 2):  # a cache-sized batch at a time
+            batch = windows[first : first + _PEAK_BATCH * 2]
+            rows = _rows(x, batch * block - TRUE_PEAK_TAPS_PER_PHASE // 2 - 1, block + 2)
+            d2 = rows[:, :-2] + rows[:, 2:]
+            d2 -= rows[:, 1:-1]
+            d2 -= rows[:, 1:-1]
+            d2_max[batch] = _row_abs_max(d2, block)
         bound = near[promising] + d2_gain * np.maximum(d2_max[promising], d2_max[promising + 1])
         keep = bound > threshold
         self.candidates = promising[keep]
