@@ -125,7 +125,11 @@ class BlockFilter:
         self._group_inner = inner.reshape(group * size, group * size)
         # from the group's start: block i is (M^i)^T
         self._group_powers = np.concatenate([step_powers[i].T for i in range(group)], axis=1)
-        self._group_step = [np.ascontiguousarray(step_powers[group].T)]  # ((M^G)^(2^k))^T
+        # ((M^G)^(2^k))^T for the doubling scan, enough for 2^48 groups; computed here,
+        # once, as the filter is shared by threads
+        self._group_step = [np.ascontiguousarray(step_powers[group].T)]
+        for _ in range(48):
+            self._group_step.append(self._group_step[-1] @ self._group_step[-1])
 
     def states(self, blocks: np.ndarray, start: np.ndarray) -> np.ndarray:
         """The state at the start of every block of ``blocks`` (rows).
@@ -164,19 +168,12 @@ class BlockFilter:
             scan[0] += start @ self._group_step[0]
         width, level = 1, 0
         while width < len(scan):  # prefix scan by doubling: c_k += M^(G width) c_(k - width)
-            scan[width:] += scan[:-width] @ self._group_doubling(level)
+            scan[width:] += scan[:-width] @ self._group_step[level]
             width, level = 2 * width, level + 1
         # inside the groups: s_(k,i) = M^i g_k + sum_(j<i) M^(i-1-j) z_(k,j)
         inside = rows @ self._group_inner
         inside += starts @ self._group_powers
         return inside.reshape(n_groups * group, size)[: n_blocks + 1]
-
-    def _group_doubling(self, level: int) -> np.ndarray:
-        """((M^G)^(2^level))^T, computed once."""
-        while len(self._group_step) <= level:
-            last = self._group_step[-1]
-            self._group_step.append(last @ last)
-        return self._group_step[level]
 
     def chunks(self, x: np.ndarray, chunk: int) -> Iterator[tuple[int, np.ndarray]]:
         """The output from rest, ``chunk`` samples at a time: ``(start, y)`` pairs.
@@ -211,15 +208,23 @@ class BlockFilter:
         for first in range(0, max(n_full, 1), per):
             rows = blocks[first : first + per]
             used = len(rows) * length
-            out = buffer[:used].reshape(len(rows), length)
-            np.matmul(rows, self._impulse_t, out=out)
-            out += states[first : first + len(rows)] @ self._observe_t
+            self._output(rows, states[first : first + len(rows)], buffer[:used])
             if first + per >= n_full and rest:  # the last chunk takes the partial block too
-                tail = buffer[used : used + rest]
-                np.matmul(x[n_full * length :], self._impulse_t[:rest, :rest], out=tail)
-                tail += states[n_full] @ self._observe_t[:, :rest]
+                self._output(x[n_full * length :], states[n_full], buffer[used : used + rest])
                 used += rest
             yield first * length, buffer[:used]
+
+    def _output(self, blocks: np.ndarray, states: np.ndarray, out: np.ndarray) -> None:
+        """``out`` = the output of whole blocks (rows, their start states), or of one
+        partial block (1-D ``blocks``, one state): ``H x + O s`` for each."""
+        size = blocks.shape[-1]
+        if blocks.ndim == 2:
+            rows = out.reshape(blocks.shape)
+            np.matmul(blocks, self._impulse_t, out=rows)
+            rows += states @ self._observe_t
+        else:
+            np.matmul(blocks, self._impulse_t[:size, :size], out=out)
+            out += states @ self._observe_t[:, :size]
 
     def apply(
         self, x: np.ndarray, state: np.ndarray | None = None
@@ -250,16 +255,12 @@ class BlockFilter:
         start = np.zeros(self.size) if state is None else np.asarray(state, dtype=np.float64)
         states = self.states(blocks, start)
         y = np.empty(n)
-        full = y[: n_full * length].reshape(n_full, length)
-        np.matmul(blocks, self._impulse_t, out=full)
-        full += states[:-1] @ self._observe_t
+        self._output(blocks, states[:-1], y[: n_full * length])
         rest = n - n_full * length
         end = states[-1]
         if rest:  # a last, partial block of `rest` samples
             tail = x[n_full * length :]
-            y[n_full * length :] = (
-                tail @ self._impulse_t[:rest, :rest] + end @ self._observe_t[:, :rest]
-            )
+            self._output(tail, end, y[n_full * length :])
             carry = np.stack([self._powers[rest - 1 - k] @ self._input for k in range(rest)])
             end = self._powers[rest] @ end + tail @ carry
         return y, end

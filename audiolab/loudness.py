@@ -400,6 +400,23 @@ class _PeakSearch:
             values[chosen == last, :, self.n - last * block + 1 :] = 0.0
         return values
 
+    def largest(self, stop_above: float = math.inf, batch: int = _PEAK_BATCH) -> float:
+        """The largest |value| over the samples and every point, as an amplitude.
+
+        The candidates are interpolated, most promising first, ``batch`` blocks
+        at a time, until no block left can beat the peak found so far, or
+        once the peak is over ``stop_above`` (the answer to "does it exceed?").
+        """
+        peak = self.sample_peak
+        order = np.argsort(-self.bound, kind="stable")
+        for first in range(0, order.size, batch):
+            chosen = order[first : first + batch]
+            if self.bound[chosen[0]] <= peak or peak > stop_above:
+                break
+            values = self.interpolate(self.candidates[chosen])
+            peak = max(peak, float(values.max()), -float(values.min()))
+        return peak
+
     def point_peaks(self, chosen: np.ndarray) -> np.ndarray:
         """The largest |interpolated value| of every point of the blocks ``chosen``: (k, 64)."""
         return np.abs(self.interpolate(chosen)).max(axis=1)
@@ -415,15 +432,7 @@ def _channel_peaks(x: np.ndarray, sr: int) -> tuple[float, float]:
     where every block could hold the peak, costs the full interpolation.
     """
     search = _PeakSearch(x, sr, 0.0, above_samples=True)
-    peak = search.sample_peak
-    order = np.argsort(-search.bound, kind="stable")
-    for first in range(0, order.size, _PEAK_BATCH):
-        chosen = order[first : first + _PEAK_BATCH]
-        if search.bound[chosen[0]] <= peak:
-            break
-        values = search.interpolate(search.candidates[chosen])
-        peak = max(peak, float(values.max()), -float(values.min()))
-    return search.sample_peak, peak
+    return search.sample_peak, search.largest()
 
 
 def _oversampling_factor(sr: int) -> int:
@@ -899,14 +908,7 @@ def true_peak_exceeds(audio: Any, sr: int, level_db: float) -> bool:
 
     def channel(c: int) -> bool:
         search = _PeakSearch(x[c], rate, level, above_samples=False)
-        if search.sample_peak > level:
-            return True
-        order = np.argsort(-search.bound, kind="stable")
-        for first in range(0, order.size, _PEAK_BATCH // 4):
-            values = search.interpolate(search.candidates[order[first : first + _PEAK_BATCH // 4]])
-            if max(float(values.max()), -float(values.min())) > level:
-                return True
-        return False
+        return search.largest(stop_above=level, batch=_PEAK_BATCH // 4) > level
 
     return any(_per_channel(channel, x.shape[0], x.shape[1]))
 
