@@ -149,11 +149,11 @@ _PRELOAD = (
     "numpy",
     "soundfile",
     "audiolab.export",
-    "audiolab.key",
+    "audiolab.analysis.key",
     "audiolab.loudness",
     "audiolab.measure",
     "audiolab.normalize",
-    "audiolab.tempo",
+    "audiolab.analysis.tempo",
 )
 
 

@@ -21,8 +21,8 @@ What each field means:
 * loudness: :func:`audiolab.loudness.report` (BS.1770-4 / EBU R128); None
   for clips shorter than 400 ms (and ``loudness_range_lu`` below 3 s) and for
   files with more than 5 channels (BS.1770 needs to know which is which).
-* ``bpm`` and the tempo curve: :func:`audiolab.tempo.estimate`; ``key`` and
-  ``key_confidence``: :func:`audiolab.key.estimate`. Both analyse the mono
+* ``bpm`` and the tempo curve: :func:`audiolab.analysis.tempo.estimate`; ``key`` and
+  ``key_confidence``: :func:`audiolab.analysis.key.estimate`. Both analyse the mono
   mix at about 8 kHz, decimated once for both.
 
 Only numpy and the standard library are imported with this module; soundfile
@@ -318,7 +318,7 @@ def measure(
 
     See Also
     --------
-    audiolab.loudness.report, audiolab.tempo.estimate, audiolab.key.estimate
+    audiolab.loudness.report, audiolab.analysis.tempo.estimate, audiolab.analysis.key.estimate
 
     Examples
     --------
@@ -389,19 +389,19 @@ def measure(
             "sample_peak_dbfs": report.sample_peak_dbfs,
         }
     if bpm or key or curves:
-        from audiolab._analysis import analysis_signal
+        from audiolab.analysis._signal import analysis_signal
 
         # the mono mix, decimated once for both
         # (more channels than loudness weighs are mixed here: the gate expects at most 5)
         mix = x if channels <= _LOUDNESS_MAX_CHANNELS else x.mean(axis=0)
         mono, analysis_rate = analysis_signal(mix, rate)
         if bpm or curves:
-            from audiolab import tempo
+            from audiolab.analysis import tempo
 
             estimate = tempo.estimate(mono, analysis_rate)
             values |= {"tempo_estimate": estimate, "bpm": estimate.bpm if bpm else None}
         if key:
-            from audiolab import key as key_module
+            from audiolab.analysis import key as key_module
 
             found = key_module.estimate(mono, analysis_rate)
             values |= {

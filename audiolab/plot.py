@@ -439,7 +439,7 @@ def chroma_key(audio: Any, sr: int, ax: Any = None, *, title: str | None = None)
     >>> ax.get_title().startswith("key: A minor")
     True
     """
-    from audiolab import key as keys
+    from audiolab.analysis import key as keys
 
     x = as_audio(audio)
     rate = check_sample_rate(sr)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from audiolab._audio import AudioError, check_sample_rate
-from audiolab.key import PITCH_CLASSES, parse_key
+from audiolab.analysis.key import PITCH_CLASSES, parse_key
 
 __all__ = [
     "MAJOR_PROGRESSIONS",

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy.signal import firwin, sosfilt, upfirdn
 
 from audiolab import loudness
-from audiolab._analysis import _decimate, _lowpass_taps
+from audiolab.analysis._signal import _decimate, _lowpass_taps
 from audiolab._blockfilter import BlockFilter
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from audiolab import AudioError, key
+from audiolab import AudioError
+from audiolab.analysis import key
 from audiolab.synth import MAJOR_PROGRESSIONS, MINOR_PROGRESSIONS, reference
 
 

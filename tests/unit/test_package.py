@@ -28,14 +28,14 @@ MODULES = [
     "audiolab.compat",
     "audiolab.export",
     "audiolab.generate",
-    "audiolab.key",
+    "audiolab.analysis.key",
     "audiolab.loudness",
     "audiolab.measure",
     "audiolab.normalize",
     "audiolab.plot",
     "audiolab.store",
     "audiolab.synth",
-    "audiolab.tempo",
+    "audiolab.analysis.tempo",
     "audiolab.testing",
 ]
 

@@ -3,7 +3,7 @@
 numpy only. How it works, in the order of the code:
 
 1. **Chroma from tonal peaks.** The mono mix at about 8 kHz (see
-   :mod:`audiolab._analysis`) is cut into 1 s Hann windows every 0.25 s
+   :mod:`audiolab.analysis._signal`) is cut into 1 s Hann windows every 0.25 s
    (1 Hz bins: semitones resolve down to the bass). Only *tonal* peaks count:
    local maxima 15 dB over the mean log spectrum within 40 Hz (noise and
    cymbals make hardly any). Each peak is placed by parabolic interpolation,
@@ -34,7 +34,8 @@ The confidence is the softmax weight (temperature 0.15) of the best of the
 
 Examples
 --------
->>> from audiolab import key, synth
+>>> from audiolab import synth
+>>> from audiolab.analysis import key
 >>> ref = synth.reference(100, "E minor", duration=8.0, sr=16000)
 >>> estimate = key.estimate(ref.audio, ref.sample_rate)
 >>> estimate.key, estimate.confidence > 0.5
@@ -50,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from audiolab._analysis import analysis_signal
+from audiolab.analysis._signal import analysis_signal
 from audiolab._audio import AudioError
 
 __all__ = [

@@ -5,7 +5,7 @@ fresh process costs what the arithmetic costs. How it works, in the order of
 the code:
 
 1. **Novelty at 100 frames per second.** The mono mix at the analysis rate
-   (about 8 kHz, see :mod:`audiolab._analysis`) goes through a 40-band mel
+   (about 8 kHz, see :mod:`audiolab.analysis._signal`) goes through a 40-band mel
    filterbank (STFT of about 60 ms). Two curves come out:
 
    * *timing*: log-mel spectral flux, the mean over bands of the rise in dB
@@ -55,7 +55,8 @@ the comb when the curve is steady (within 2 %).
 
 Examples
 --------
->>> from audiolab import synth, tempo
+>>> from audiolab import synth
+>>> from audiolab.analysis import tempo
 >>> ref = synth.reference(174, "A minor", duration=8.0, sr=16000, pattern="breakbeat")
 >>> round(tempo.estimate(ref.audio, ref.sample_rate).bpm)
 174
@@ -69,7 +70,7 @@ from typing import Any
 
 import numpy as np
 
-from audiolab._analysis import analysis_signal
+from audiolab.analysis._signal import analysis_signal
 
 __all__ = ["TempoEstimate", "estimate", "onset_strength"]
 
