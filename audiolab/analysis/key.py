@@ -51,8 +51,8 @@ from typing import Any
 
 import numpy as np
 
-from audiolab.analysis._signal import analysis_signal
 from audiolab._audio import AudioError
+from audiolab.analysis._signal import analysis_signal
 
 __all__ = [
     "KRUMHANSL_MAJOR",

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from scipy.signal import firwin, sosfilt, upfirdn
 
 from audiolab import loudness
-from audiolab.analysis._signal import _decimate, _lowpass_taps
 from audiolab._blockfilter import BlockFilter
+from audiolab.analysis._signal import _decimate, _lowpass_taps
 
 
 @pytest.mark.parametrize("sr", [8000, 11025, 32000, 44100, 48000, 96000, 192000])
