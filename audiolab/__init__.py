@@ -27,6 +27,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 from audiolab import loudness
 from audiolab._audio import AudioError
 from audiolab.compat import AudioExporter, AudioFileManager, AudioMetadataExtractor
@@ -38,6 +40,30 @@ from audiolab.normalize import NormalizeInfo, normalize
 from audiolab.store import Record, Store, store
 
 __version__ = "0.1.0"
+
+# Submodules reached as attributes (``audiolab.plot``, ``from audiolab import tempo``)
+# without importing them, or what they need, with ``import audiolab``.
+_LAZY = {
+    "analysis": "audiolab.analysis",
+    "batch": "audiolab.batch",
+    "cli": "audiolab.ui.cli",
+    "key": "audiolab.analysis.key",
+    "plot": "audiolab.ui.plot",
+    "synth": "audiolab.synth",
+    "tempo": "audiolab.analysis.tempo",
+    "testing": "audiolab.testing",
+    "ui": "audiolab.ui",
+    "widgets": "audiolab.ui.widgets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(_LAZY[name])
+    raise AttributeError(f"module 'audiolab' has no attribute {name!r}")
+
 
 __all__ = [
     "AudioError",

@@ -2,7 +2,7 @@
 
 import sys
 
-from audiolab.cli import main
+from audiolab.ui.cli import main
 
 if __name__ == "__main__":  # pragma: no cover - exercised through a subprocess
     sys.exit(main())

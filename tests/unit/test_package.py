@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 import subprocess
 import sys
 
@@ -21,23 +22,11 @@ HEAVY = (
     "soundfile",
     "numba",
 )
-MODULES = [
-    "audiolab._audio",
-    "audiolab.batch",
-    "audiolab.cli",
-    "audiolab.compat",
-    "audiolab.export",
-    "audiolab.generate",
-    "audiolab.analysis.key",
-    "audiolab.loudness",
-    "audiolab.measure",
-    "audiolab.normalize",
-    "audiolab.plot",
-    "audiolab.store",
-    "audiolab.synth",
-    "audiolab.analysis.tempo",
-    "audiolab.testing",
-]
+MODULES = sorted(
+    m.name
+    for m in pkgutil.walk_packages(audiolab.__path__, "audiolab.")
+    if m.name != "audiolab.__main__"
+)
 
 
 def test_import_audiolab_loads_no_heavy_library() -> None:

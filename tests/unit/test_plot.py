@@ -12,8 +12,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 from audiolab import loudness as meter
-from audiolab import plot
 from audiolab.testing import programme
+from audiolab.ui import plot
 
 SR = 16000
 

@@ -12,7 +12,7 @@ import soundfile as sf
 from audiolab import loudness
 from audiolab.store import Store
 from audiolab.testing import tiny_musicgen
-from audiolab.widgets import Audition, default_generator, musicgen_generator, synth_generator
+from audiolab.ui.widgets import Audition, default_generator, musicgen_generator, synth_generator
 
 
 def decode(player) -> tuple[np.ndarray, int]:

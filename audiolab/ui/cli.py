@@ -7,7 +7,7 @@ with ``--quiet``); tables and JSON go to stdout.
 
 Examples
 --------
->>> from audiolab.cli import main
+>>> from audiolab.ui.cli import main
 >>> main(["--version"])  # doctest: +ELLIPSIS
 audiolab ...
 0
@@ -416,8 +416,8 @@ def run_demo(model: str, root: str, *, duration: float = 8.0, quiet: bool = Fals
     from matplotlib.figure import Figure
     from tqdm.auto import tqdm
 
-    from audiolab import plot
     from audiolab.store import Store
+    from audiolab.ui import plot
 
     name, make = _demo_generator(model, duration)
     store = Store(root)

@@ -398,7 +398,7 @@ class Audition:
         import ipywidgets as w
         from matplotlib.figure import Figure
 
-        from audiolab import plot
+        from audiolab.ui import plot
 
         take.raw_player = w.Audio(
             value=_wav_bytes(take.audio, take.sample_rate, "FLOAT"), format="wav", autoplay=False
