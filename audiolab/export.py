@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import math
 import os
-import secrets
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,14 +44,13 @@ import numpy as np
 from audiolab import loudness
 from audiolab._audio import MAX_EXPORT_CHANNELS, AudioError, as_audio, check_sample_rate
 from audiolab._threads import THREADED_SAMPLES, side_by_side, thread_count
+from audiolab.policy import BIT_DEPTHS, temporary_path
 
 __all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]
 
 #: soundfile subtypes audiolab writes, and their full scale for integer PCM.
-BIT_DEPTHS = {"PCM_16": 2**15, "PCM_24": 2**23, "PCM_32": 2**31, "FLOAT": None}
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 192000
 #: Temporary files start with this (``Store.verify`` recognizes leftovers by it).
-TEMPORARY_PREFIX = ".tmp-"
 
 
 @dataclass(frozen=True)
@@ -267,7 +265,7 @@ def _write_atomically(data: np.ndarray, path: Path, rate: int, bit_depth: str) -
     import soundfile as sf
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f"{TEMPORARY_PREFIX}{secrets.token_hex(4)}-{path.name}")
+    temporary = temporary_path(path)
     try:
         sf.write(temporary, data, rate, subtype=bit_depth, format="WAV")
         os.replace(temporary, path)

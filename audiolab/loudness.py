@@ -43,6 +43,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from audiolab._audio import AudioError, as_audio, check_sample_rate, require_finite
+from audiolab._json import json_safe
 from audiolab._threads import THREADED_SAMPLES, side_by_side
 
 __all__ = [
@@ -1036,7 +1037,7 @@ class LoudnessReport:
             "sample_peak_dbfs",
             "true_peak_dbtp",
         ):
-            out[name] = _json_number(getattr(self, name))
+            out[name] = json_safe(getattr(self, name))
         if curves:
             for name in (
                 "momentary_times_s",
@@ -1044,14 +1045,8 @@ class LoudnessReport:
                 "short_term_times_s",
                 "short_term_lufs",
             ):
-                out[name] = [_json_number(v) for v in getattr(self, name).tolist()]
+                out[name] = json_safe(getattr(self, name))
         return out
-
-
-def _json_number(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def report(audio: Any, sr: int, *, hop_s: float = 0.1) -> LoudnessReport:

@@ -53,6 +53,7 @@ from typing import Any
 import numpy as np
 
 from audiolab._audio import AudioError, as_audio, check_sample_rate
+from audiolab._json import json_safe
 
 __all__ = ["Measurement", "measure", "measure_many"]
 
@@ -181,7 +182,7 @@ class Measurement:
         >>> json.dumps(d, allow_nan=False).startswith('{"duration_seconds": 1.0')
         True
         """
-        out = {name: _json_value(getattr(self, name)) for name in _FIELDS}
+        out = {name: json_safe(getattr(self, name)) for name in _FIELDS}
         if self.curves if curves is None else curves:
             report = self.loudness_report
             for name in (
@@ -190,24 +191,12 @@ class Measurement:
                 "short_term_times_s",
                 "short_term_lufs",
             ):
-                out[name] = [] if report is None else _json_list(getattr(report, name))
+                out[name] = [] if report is None else json_safe(getattr(report, name))
             times, bpm = self.tempo_curve
-            out["tempo_times_s"] = _json_list(times)
-            out["tempo_bpm"] = _json_list(bpm)
-            out["beat_times_s"] = _json_list(self.beat_times_s)
+            out["tempo_times_s"] = json_safe(times)
+            out["tempo_bpm"] = json_safe(bpm)
+            out["beat_times_s"] = json_safe(self.beat_times_s)
         return out
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, (np.integer, np.floating)):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _json_list(values: np.ndarray) -> list[Any]:
-    return [_json_value(v) for v in np.asarray(values, dtype=float).tolist()]
 
 
 # ------------------------------------------------------------------ files

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import re
 import secrets
@@ -50,6 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from audiolab._audio import AudioError
+from audiolab._json import dumps, json_safe
+from audiolab.policy import is_temporary, temporary_path
 
 __all__ = ["Job", "Record", "Store", "VerifyReport", "store"]
 
@@ -60,7 +61,6 @@ _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}")
 _DATE_DIR = re.compile(r"\d{4}/\d{2}/\d{2}")
 _BUSY_TIMEOUT_S = 60.0
 #: Temporary files of an export in progress start with this (see audiolab.export).
-TEMPORARY_PREFIX = ".tmp-"
 
 # Forward migrations: schema version -> statements. Never edit a released step;
 # add the next one.
@@ -158,24 +158,6 @@ def _check_rating(rating: Any) -> None:
         raise AudioError(f"rating must be an integer from 1 to 5, got {rating!r}")
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _json_safe(value.item())
-    return value
-
-
-def _dumps(value: Any) -> str | None:
-    return None if value is None else json.dumps(_json_safe(value), allow_nan=False)
-
-
 @dataclass(frozen=True)
 class Job:
     """A generation that has begun: its id, start time and the file it will have.
@@ -238,7 +220,7 @@ class Record:
         out: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            out[f.name] = _iso(value) if isinstance(value, datetime) else _json_safe(value)
+            out[f.name] = _iso(value) if isinstance(value, datetime) else json_safe(value)
         return out
 
 
@@ -541,7 +523,7 @@ class Store:
                         _iso(created),
                         prompt,
                         model,
-                        _dumps(params),
+                        dumps(params),
                         seed,
                         self._relative(path),
                     ),
@@ -687,7 +669,7 @@ class Store:
                     pick("true_peak_dbtp", getattr(result, "true_peak_dbtp", None)),
                     measurement.get("bpm"),
                     measurement.get("key"),
-                    _dumps(measurement),
+                    dumps(measurement),
                     job.job_id,
                 ),
             ).rowcount
@@ -940,7 +922,7 @@ class Store:
         >>> Store(tempfile.mkdtemp()).list_files()
         []
         """
-        files = [p for p in self._tree_files() if not p.name.startswith(TEMPORARY_PREFIX)]
+        files = [p for p in self._tree_files() if not is_temporary(p)]
         if date is not None:
             day = _as_utc(date)
             folder = self.root / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
@@ -1067,7 +1049,7 @@ class Store:
         if dst.exists():
             raise AudioError(f"{str(destination)!r} already exists; delete it first")
         dst.parent.mkdir(parents=True, exist_ok=True)
-        temporary = dst.with_name(f"{TEMPORARY_PREFIX}{secrets.token_hex(4)}-{dst.name}")
+        temporary = temporary_path(dst)
         try:
             shutil.copy2(src, temporary)
             with self._write() as connection:
@@ -1220,7 +1202,7 @@ class Store:
         temporary: list[Path] = []
         orphans: list[Path] = []
         for path in self._tree_files():
-            if path.name.startswith(TEMPORARY_PREFIX):
+            if is_temporary(path):
                 if path.lstat().st_mtime < cutoff:
                     temporary.append(path)
             elif self._relative(path) not in rows:

@@ -277,21 +277,23 @@ def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> s
     --------
     >>> import tempfile
     >>> chosen = model_or_tiny("/no/such/model", tempfile.mkdtemp())  # doctest: +ELLIPSIS
-    MusicGen weights for '/no/such/model' are not available here: using the tiny random MusicGen ...
+    MusicGen weights for '/no/such/model' are not available here: using the tiny random ...
     """
-    from audiolab.generate import model_available
-
-    if model_available(model):
-        return model
     import tempfile
+
+    from audiolab.policy import fallback_notice
 
     where = (
         Path(folder)
         if folder is not None
         else Path(tempfile.gettempdir()) / "audiolab-tiny-musicgen"
     )
-    print(
-        f"MusicGen weights for {model!r} are not available here: using the tiny random MusicGen "
-        f"in {where} (its audio is noise-like; set AUDIOLAB_MODEL to a model you have)"
+    notice = fallback_notice(
+        model,
+        f"the tiny random MusicGen in {where} (its audio is noise-like; "
+        "set AUDIOLAB_MODEL to a model you have)",
     )
+    if notice is None:
+        return model
+    print(notice)
     return str(tiny_musicgen(where))

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from audiolab._audio import AudioError
+from audiolab.policy import BIT_DEPTHS
 
 __all__ = ["main"]
 
-BIT_DEPTHS = ("PCM_16", "PCM_24", "PCM_32", "FLOAT")
 #: The catalog's measurement fields shown by ``audiolab measure``.
 MEASURE_COLUMNS = (
     "duration_seconds",
@@ -361,19 +361,18 @@ DEMO_CLIPS = (
 def _demo_generator(model: str, duration: float) -> tuple[str, Any]:
     """(model name for the catalog, function (prompt, bpm, key, seed) -> (audio, sr))."""
     if model != "synth":
-        from audiolab.generate import generate, model_available
+        from audiolab.generate import generate
+        from audiolab.policy import fallback_notice
 
-        if model_available(model):
+        notice = fallback_notice(model, "the offline reference generator (audiolab.synth)")
+        if notice is None:
 
             def musicgen(prompt: str, bpm: float, key: str, seed: int) -> tuple[Any, int]:
                 generation = generate(prompt, duration, model=model, seed=seed, progress=False)
                 return generation.audio, generation.sample_rate
 
             return model, musicgen
-        print(
-            f"MusicGen weights for {model!r} are not available locally: "
-            "using the offline reference generator (audiolab.synth) instead"
-        )
+        print(notice)
     from audiolab.synth import reference
 
     def synth(prompt: str, bpm: float, key: str, seed: int) -> tuple[Any, int]:
@@ -510,7 +509,7 @@ def _parser() -> argparse.ArgumentParser:
     normalize.add_argument(
         "--true-peak", type=float, default=-1.0, help="ceiling in dBTP (default -1)"
     )
-    normalize.add_argument("--bit-depth", choices=BIT_DEPTHS, default="PCM_16")
+    normalize.add_argument("--bit-depth", choices=list(BIT_DEPTHS), default="PCM_16")
     normalize.add_argument("--tolerance", type=float, default=0.5, help="LU (default 0.5)")
     normalize.add_argument("--jobs", type=int, default=None, help="processes (default: all cores)")
     normalize.set_defaults(handler=_cmd_normalize)

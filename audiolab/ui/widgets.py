@@ -39,6 +39,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from audiolab._audio import AudioError, as_audio
+from audiolab.policy import BIT_DEPTHS, DEFAULT_BIT_DEPTH
 
 __all__ = [
     "Audition",
@@ -145,15 +146,13 @@ def default_generator(model: str | None = None) -> tuple[Generator, str | None]:
     >>> generator.model, notice.startswith("MusicGen weights for '/no/such/model'")
     ('audiolab.synth', True)
     """
-    from audiolab.generate import DEFAULT_MODEL, model_available
+    from audiolab.generate import DEFAULT_MODEL
+    from audiolab.policy import fallback_notice
 
     model = model or DEFAULT_MODEL
-    if model_available(model):
+    notice = fallback_notice(model, "the offline reference music (audiolab.synth)")
+    if notice is None:
         return musicgen_generator(model), None
-    notice = (
-        f"MusicGen weights for {model!r} are not available here: generating with the offline "
-        "reference music (audiolab.synth) instead."
-    )
     return synth_generator(), notice
 
 
@@ -255,8 +254,8 @@ class Audition:
             value=-1.0, min=-6.0, max=0.0, step=0.1, description="ceiling dBTP", style=style
         )
         self.bit_depth = w.Dropdown(
-            options=["PCM_16", "PCM_24", "PCM_32", "FLOAT"],
-            value="PCM_16",
+            options=list(BIT_DEPTHS),
+            value=DEFAULT_BIT_DEPTH,
             description="bit depth",
             style=style,
         )

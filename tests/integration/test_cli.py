@@ -218,7 +218,7 @@ def test_demo_runs_offline_and_writes_a_report(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     done = audiolab("demo", "--root", str(tmp_path), "--duration", "4", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert "not available locally" in done.stdout and done.stdout.count(" ok") == 3
+    assert "not available here" in done.stdout and done.stdout.count(" ok") == 3
     (report,) = (tmp_path / "reports").iterdir()
     assert len(list(report.glob("*.png"))) == 3
     summary = (report / "summary.md").read_text()

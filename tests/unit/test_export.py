@@ -17,12 +17,12 @@ from audiolab import AudioError, loudness
 from audiolab.compat import AudioExporter
 from audiolab.export import (
     BIT_DEPTHS,
-    TEMPORARY_PREFIX,
     BatchExportError,
     ExportResult,
     export_wav,
     export_wav_batch,
 )
+from audiolab.policy import TEMPORARY_PREFIX
 from audiolab.testing import programme
 
 SR = 32000

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from audiolab import AudioError
-from audiolab.store import SCHEMA_VERSION, TEMPORARY_PREFIX, Job, Record, Store, check_job_id
+from audiolab.policy import TEMPORARY_PREFIX
+from audiolab.store import SCHEMA_VERSION, Job, Record, Store, check_job_id
 
 
 class Clock:
