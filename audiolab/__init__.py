@@ -30,10 +30,10 @@ from __future__ import annotations
 from typing import Any
 
 from audiolab import loudness
-from audiolab._audio import AudioError
 from audiolab.compat import AudioExporter, AudioFileManager, AudioMetadataExtractor
+from audiolab.errors import AudioError, ModelNotAvailableError, StoreError
 from audiolab.export import BatchExportError, ExportResult, export_wav, export_wav_batch
-from audiolab.generate import Generation, ModelNotAvailableError, generate
+from audiolab.generate import Generation, generate
 from audiolab.loudness import LoudnessReport
 from audiolab.measure import Measurement, measure, measure_many
 from audiolab.normalize import NormalizeInfo, normalize
@@ -79,6 +79,7 @@ __all__ = [
     "NormalizeInfo",
     "Record",
     "Store",
+    "StoreError",
     "export_wav",
     "export_wav_batch",
     "generate",

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from audiolab.errors import AudioError
+
 __all__ = ["AudioError", "as_audio", "check_sample_rate", "require_finite"]
 
 #: Loudness functions accept 1 to 5 channels (BS.1770 order L, R, C, Ls, Rs).
@@ -27,26 +29,6 @@ _SIGNED_SCALE = {
     np.dtype(t): float(2 ** (np.dtype(t).itemsize * 8 - 1))
     for t in (np.int8, np.int16, np.int32, np.int64)
 }
-
-
-class AudioError(ValueError):
-    """Bad audio or bad audio parameters.
-
-    Raised by every audiolab entry point for input it cannot use: NaN or Inf
-    samples, empty audio, the wrong rank or layout, a sample rate that is not a
-    positive integer, an unknown bit depth, audio too short for what was asked.
-    The message names the problem and the offending value. It is a
-    :class:`ValueError`, so existing ``except ValueError`` code keeps working.
-
-    Examples
-    --------
-    >>> import numpy as np, audiolab
-    >>> try:
-    ...     audiolab.loudness.integrated(np.zeros((32000, 2)), 32000)
-    ... except audiolab.AudioError as err:
-    ...     print(err)  # doctest: +ELLIPSIS
-    expected (channels, samples) with 1 to 5 channels, got shape (32000, 2): pass audio.T...
-    """
 
 
 def _is_torch_tensor(obj: Any) -> bool:
@@ -206,7 +188,7 @@ def require_finite(array: np.ndarray) -> None:
     >>> require_finite(np.array([[0.0, np.nan]]))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    audiolab._audio.AudioError: audio contains 1 NaN and 0 Inf samples (first at channel 0, ...
+    audiolab.AudioError: audio contains 1 NaN and 0 Inf samples (first at channel 0, ...
     """
     # A NaN or an infinity makes the sum of squares non-finite, and that dot product
     # (BLAS) is the cheapest pass there is; only then (or when finite values overflow

@@ -42,8 +42,9 @@ from typing import Any
 import numpy as np
 
 from audiolab import loudness
-from audiolab._audio import MAX_EXPORT_CHANNELS, AudioError, as_audio, check_sample_rate
+from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio, check_sample_rate
 from audiolab._threads import THREADED_SAMPLES, side_by_side, thread_count
+from audiolab.errors import AudioError
 from audiolab.policy import BIT_DEPTHS, temporary_path
 
 __all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]

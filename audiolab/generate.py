@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
-from audiolab._audio import AudioError
+from audiolab.errors import AudioError, ModelNotAvailableError
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -52,10 +52,6 @@ _HUB_TIMEOUT_S = 5.0
 
 _CACHE: dict[tuple[str, str, str], tuple[Any, Any]] = {}
 _LOADS = 0
-
-
-class ModelNotAvailableError(AudioError):
-    """The model's weights are neither in a local folder or cache nor downloadable now."""
 
 
 @dataclass(frozen=True, eq=False)

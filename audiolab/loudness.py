@@ -42,9 +42,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from audiolab._audio import AudioError, as_audio, check_sample_rate, require_finite
+from audiolab._audio import as_audio, check_sample_rate, require_finite
 from audiolab._json import json_safe
 from audiolab._threads import THREADED_SAMPLES, side_by_side
+from audiolab.errors import AudioError
 
 __all__ = [
     "LoudnessReport",

@@ -52,8 +52,9 @@ from typing import Any
 
 import numpy as np
 
-from audiolab._audio import AudioError, as_audio, check_sample_rate
+from audiolab._audio import as_audio, check_sample_rate
 from audiolab._json import json_safe
+from audiolab.errors import AudioError
 
 __all__ = ["Measurement", "measure", "measure_many"]
 

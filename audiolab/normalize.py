@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from audiolab import loudness
-from audiolab._audio import AudioError, as_audio, check_sample_rate
+from audiolab._audio import as_audio, check_sample_rate
+from audiolab.errors import AudioError
 
 __all__ = ["NormalizeInfo", "limit", "normalize"]
 

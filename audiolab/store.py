@@ -48,8 +48,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from audiolab._audio import AudioError
 from audiolab._json import dumps, json_safe
+from audiolab.errors import AudioError
 from audiolab.policy import is_temporary, temporary_path
 
 __all__ = ["Job", "Record", "Store", "VerifyReport", "store"]
@@ -144,7 +144,7 @@ def check_job_id(job_id: Any) -> str:
     >>> check_job_id("../etc/passwd")
     Traceback (most recent call last):
     ...
-    audiolab._audio.AudioError: job id must match [A-Za-z0-9_-]{1,64}, got '../etc/passwd'
+    audiolab.AudioError: job id must match [A-Za-z0-9_-]{1,64}, got '../etc/passwd'
     """
     if not isinstance(job_id, str) or not _JOB_ID.fullmatch(job_id):
         raise AudioError(f"job id must match [A-Za-z0-9_-]{{1,64}}, got {job_id!r}")

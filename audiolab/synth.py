@@ -27,8 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from audiolab._audio import AudioError, check_sample_rate
+from audiolab._audio import check_sample_rate
 from audiolab.analysis.key import PITCH_CLASSES, parse_key
+from audiolab.errors import AudioError
 
 __all__ = [
     "MAJOR_PROGRESSIONS",

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from audiolab._audio import as_audio, check_sample_rate
+from audiolab.errors import AudioError
 
 __all__ = ["chroma_key", "compare_loudness", "loudness", "tempo", "waveform"]
 
@@ -48,7 +49,7 @@ def _report_of(report_or_audio: Any, sr: int | None) -> Any:
     if isinstance(report_or_audio, LoudnessReport):
         return report_or_audio
     if sr is None:
-        raise TypeError("sr is needed when audio is passed instead of a LoudnessReport")
+        raise AudioError("sr is needed when audio is passed instead of a LoudnessReport")
     return report(report_or_audio, sr)
 
 

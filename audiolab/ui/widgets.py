@@ -38,7 +38,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from audiolab._audio import AudioError, as_audio
+from audiolab._audio import as_audio
+from audiolab.errors import AudioError
 from audiolab.policy import BIT_DEPTHS, DEFAULT_BIT_DEPTH
 
 __all__ = [

@@ -11,6 +11,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
+from audiolab import AudioError
 from audiolab import loudness as meter
 from audiolab.testing import programme
 from audiolab.ui import plot
@@ -65,7 +66,7 @@ def test_loudness_plot_from_audio_and_without_target(clip, tmp_path) -> None:
     ax = plot.loudness(clip, SR, target_lufs=None)
     render(ax, tmp_path, "no_target")
     assert len(ax.patches) == 0 and not any(t.startswith("target") for t in legend_texts(ax))
-    with pytest.raises(TypeError, match="sr is needed"):
+    with pytest.raises(AudioError, match="sr is needed"):
         plot.loudness(clip)
 
 
