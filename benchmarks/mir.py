@@ -124,7 +124,11 @@ def run_essentia(audio: np.ndarray, sr: int) -> Result:
     bpm, beats, _, _, _ = es.RhythmExtractor2013(method="multifeature")(y)
     tonic, scale, _ = es.KeyExtractor()(y)
     names = {"Ab": "G#", "Bb": "A#", "Db": "C#", "Eb": "D#", "Gb": "F#"}
-    return {"bpm": float(bpm), "beats": np.asarray(beats), "key": f"{names.get(tonic, tonic)} {scale}"}
+    return {
+        "bpm": float(bpm),
+        "beats": np.asarray(beats),
+        "key": f"{names.get(tonic, tonic)} {scale}",
+    }
 
 
 SYSTEMS: dict[str, tuple[Callable[[np.ndarray, int], Result], str]] = {
@@ -278,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{n_beats} with beats, {n_key} with a key"
     )
     header = (
-        f"| {'system':16s} | Acc1 | Acc2 | beat F | P-score | key MIREX "
-        f"| warm s/clip | cold s |"
+        f"| {'system':16s} | Acc1 | Acc2 | beat F | P-score | key MIREX | warm s/clip | cold s |"
     )
     print(header)
     print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")

@@ -85,23 +85,33 @@ FLUX_LAG = 2  # frames: the rise over 20 ms
 ONSET_LEAD_S = 0.01
 LOW_HZ = 200.0  # the accent's low part (kick, bass) ends here
 LOUDNESS_EXPONENT = 0.3  # mel power ** 0.3: roughly loudness (Stevens)
-MIN_BPM, MAX_BPM = 40.0, 250.0
-MIN_SECONDS = 3.0  # shorter clips have no tempo
-MIN_CLARITY = 0.1  # autocorrelation at the pulse period, below: no pulse
+MIN_BPM, MAX_BPM = 40.0, 250.0  # periodicities searched
+# The beat (tactus) is sought from 40 to 200 BPM: inter-beat intervals of 0.3 to 1.5 s,
+# the range of tapped tempi in Moelants & McKinney (2004) and London (2004, "Hearing
+# in Time"); a pulse faster than 200 BPM is read at half its rate.
+MAX_TACTUS_BPM = 200.0
+# A log-Gaussian tempo prior (Ellis 2007, "Beat tracking by dynamic programming": centre
+# 120 BPM, 1.4 octaves wide) tilts the choice between metrical levels when the accent
+# evidence is weak.
+PRIOR_CENTRE_BPM = 120.0
+PRIOR_OCTAVES = 1.4
+MIN_SECONDS = 1.5  # shorter clips have no tempo
+SHORT_SECONDS = 6.0  # below this, the confidence is scaled down by duration / SHORT_SECONDS
+MIN_CLARITY = 0.05  # autocorrelation at the pulse period, below: no pulse
 MIN_SALIENCE = 4.0  # the beat phase stands out this much more than at other tempi
 NULL_TEMPO_FACTORS = (0.81, 0.87, 0.93, 1.07, 1.14, 1.21)
 CURVE_WINDOW_S = 8.0
 CURVE_HOP_S = 1.0
 MAX_CURVE_POINTS = 240
-VOTING_WINDOWS = 6  # windows that decide the tempo level (the others follow it)
+VOTING_WINDOWS = 8  # windows that decide the tempo level (the others follow it)
 REFINE_RANGE = 1.06  # a window's period is refined within this factor of its lag
 AGREE_OCTAVES = 0.06  # windows within this (about 4 %) agree on the tempo
 TRACK_RANGE = 1.1  # then each window's period is sought within this factor of its neighbour's
-OFFBEAT_RATIO = 0.36  # double the tempo when the off-beats carry this much accent ...
-FAST_OFFBEAT_RATIO = 0.62  # ... or this much when the doubled tempo is above
-FAST_BPM = 195.0
+OFFBEAT_RATIO = 0.36  # the off-beats' share of the accent at which doubling is neutral
 TIGHTNESS = 100.0  # beat tracker: penalty on log(interval / period) ** 2
 STEADY = 0.02  # a curve within 2 % is refined as one tempo
+MAX_ALTERNATIVES = 2
+MAX_FAMILIES = 3  # tempo families (an octave apart) checked against the beat grid
 
 
 # ------------------------------------------------------------------ novelty
@@ -267,18 +277,32 @@ def _offbeat_ratio(accent: np.ndarray, period: float) -> float:
     return float(weak / strong) if strong > 0 else 0.0
 
 
-def _octave(accent: np.ndarray, bpm: float, fps: float) -> float:
-    """The factor (a power of two) from bpm to the beat, by the off-beat rule."""
+def _log_prior(bpm: np.ndarray) -> np.ndarray:
+    """The log-Gaussian tempo prior (up to a constant), see PRIOR_CENTRE_BPM."""
+    return -0.5 * (np.log2(bpm / PRIOR_CENTRE_BPM) / PRIOR_OCTAVES) ** 2
+
+
+def _levels(accent: np.ndarray, bpm: float, fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The metrical levels bpm * 2**k in the tactus range, and the log-score of each.
+
+    From the slowest level at or above 40 BPM, each doubling adds the evidence
+    ``log(ratio / OFFBEAT_RATIO)``, ``ratio`` being how strong the level's
+    off-beats are (:func:`_offbeat_ratio`): kick and snare alternating on the
+    beats (backbeat, four on the floor, the drum-and-bass two-step) favour the
+    doubled level, hi-hat eighths under them do not. The tempo prior is added
+    to each level's score.
+    """
     level = bpm
     while level / 2 >= MIN_BPM:
         level /= 2
-    while 2 * level <= MAX_BPM:
-        ratio = _offbeat_ratio(accent, 60.0 * fps / level)
-        needed = OFFBEAT_RATIO if 2 * level <= FAST_BPM else FAST_OFFBEAT_RATIO
-        if ratio <= needed:
-            break
-        level *= 2
-    return level / bpm
+    levels = [level]
+    evidence = [0.0]
+    while 2 * levels[-1] <= MAX_TACTUS_BPM:
+        ratio = _offbeat_ratio(accent, 60.0 * fps / levels[-1])
+        evidence.append(evidence[-1] + math.log(max(ratio, 1e-3) / OFFBEAT_RATIO))
+        levels.append(2 * levels[-1])
+    out = np.array(levels)
+    return out, np.array(evidence) + _log_prior(out)
 
 
 # ------------------------------------------------------------------- beats
@@ -327,7 +351,7 @@ class TempoEstimate:
     ----------
     bpm : float or None
         Global tempo in beats per minute; None when there is no pulse
-        (silence, a held tone, noise) or the clip is shorter than 3 s.
+        (silence, a held tone, noise) or the clip is shorter than 1.5 s.
     curve_times_s, curve_bpm : numpy.ndarray
         The tempo curve: the centre of each 8 s analysis window (every second)
         and its tempo. Empty when ``bpm`` is None.
@@ -339,6 +363,15 @@ class TempoEstimate:
         How many standard errors the novelty at the best beat phase stands
         above its mean over all phases, less the same at tempi 7 to 21 % off
         (0 to 3 for noise, 5 to 30 for music); below 4 there is no tempo.
+    confidence : float
+        In [0, 1]: the share of the evidence for the chosen metrical level,
+        times ``1 - exp(-salience / 8)``, times ``min(1, duration / 6 s)``.
+        Clips of 1.5 to 3 s get a tempo with a low confidence.
+    alternatives : tuple of (float, float)
+        The runner-up metrical levels (BPM) and their share of the evidence,
+        best first (at most two); the chosen level's share is the rest.
+    backend : str
+        ``"builtin"`` or ``"madmom"``.
 
     Examples
     --------
@@ -353,6 +386,9 @@ class TempoEstimate:
     beat_times_s: np.ndarray = field(repr=False)
     pulse_clarity: float
     pulse_salience: float
+    confidence: float = 0.0
+    alternatives: tuple[tuple[float, float], ...] = ()
+    backend: str = "builtin"
 
 
 def _extend(t: np.ndarray, times: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -380,7 +416,19 @@ def _normalized(n: np.ndarray) -> np.ndarray:
     return n / scale if scale > 0 else n
 
 
-def estimate(audio: Any, sr: int) -> TempoEstimate:
+def _check_backend(backend: str) -> str:
+    from audiolab._audio import AudioError
+
+    if backend not in ("builtin", "madmom", "auto"):
+        raise AudioError(f"unknown backend {backend!r}: expected 'builtin', 'madmom' or 'auto'")
+    if backend == "auto":
+        import importlib.util
+
+        return "madmom" if importlib.util.find_spec("madmom") is not None else "builtin"
+    return backend
+
+
+def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
     """Estimate tempo, tempo curve and beats.
 
     Parameters
@@ -389,6 +437,11 @@ def estimate(audio: Any, sr: int) -> TempoEstimate:
         Mono or (channels, samples); channels are averaged.
     sr : int
         Sample rate in Hz.
+    backend : {"builtin", "madmom", "auto"}
+        ``"builtin"`` (default): this module, numpy only. ``"madmom"``:
+        madmom's RNN beat activations, DBN beat tracker and comb-filter tempo
+        (``pip install "audiolab[mir]"``; its trained models are licensed CC
+        BY-NC-SA 4.0, non-commercial). ``"auto"``: madmom when installed.
 
     Returns
     -------
@@ -397,18 +450,24 @@ def estimate(audio: Any, sr: int) -> TempoEstimate:
     Raises
     ------
     AudioError
-        Invalid audio or sample rate.
+        Invalid audio or sample rate, an unknown backend; madmom asked for
+        and not installed.
 
     Examples
     --------
     >>> from audiolab import synth
     >>> ref = synth.reference(96, "C major", duration=8.0, sr=16000, channels=1)
     >>> result = estimate(ref.audio, ref.sample_rate)
-    >>> round(result.bpm), len(result.beat_times_s) >= 11
-    (96, True)
+    >>> round(result.bpm), len(result.beat_times_s) >= 11, 0 < result.confidence <= 1
+    (96, True, True)
     """
+    if _check_backend(backend) == "madmom":
+        from audiolab.analysis import _madmom
+
+        return _madmom.tempo_estimate(audio, sr)
     x, rate = analysis_signal(audio, sr)
-    if len(x) < MIN_SECONDS * rate:
+    duration = len(x) / rate
+    if duration < MIN_SECONDS:
         return _no_tempo()
     timing, accent, fps = _novelty(x, rate)
     if not (timing.any() and accent.any()):
@@ -424,26 +483,37 @@ def estimate(audio: Any, sr: int) -> TempoEstimate:
     else:
         hop = max(int(CURVE_HOP_S * fps), math.ceil((n - width) / MAX_CURVE_POINTS))
         starts = np.arange(0, n - width + 1, hop)
-    # 2. and 3. periodicity and octave, in up to VOTING_WINDOWS windows spread over the clip
+    # 2. and 3. periodicity and metrical levels, in windows spread over the clip
     voters = np.unique(np.linspace(0, len(starts) - 1, VOTING_WINDOWS).round().astype(int))
     clarity = np.empty(len(voters))
-    beat_bpm = np.empty(len(voters))
+    candidates: list[tuple[float, float]] = []  # (bpm, clarity * level probability)
     for i, window in enumerate(voters):
         segment = slice(starts[window], starts[window] + width)
-        clarity[i], beat_bpm[i] = _window_tempo(pulse[segment], accent[segment], fps)
+        clarity[i], levels, scores = _window_tempo(pulse[segment], accent[segment], fps)
+        probability = np.exp(scores - scores.max())
+        probability /= probability.sum()
+        candidates += [
+            (b, max(clarity[i], 0.0) * p) for b, p in zip(levels, probability, strict=True)
+        ]
     pulse_clarity = float(np.clip(np.median(clarity), 0.0, 1.0))
     if pulse_clarity < MIN_CLARITY:
         return _no_tempo(pulse_clarity)
-    # 4. One tempo level for the whole clip: the estimate most windows agree
-    # on (weighted by their clarity); no window jumps an octave or to a
-    # triplet level.
-    octaves = np.log2(beat_bpm)
+    # 4. One tempo level for the whole clip: the tempo with the most support
+    # from all windows' levels (within about 4 %); no window jumps an octave.
+    bpms = np.array([c[0] for c in candidates])
+    weights = np.array([c[1] for c in candidates])
+    bpms, weights = _family_by_beat_grid(pulse, fps, bpms, weights)
+    octaves = np.log2(bpms)
     agree = np.abs(octaves[:, None] - octaves[None, :]) < AGREE_OCTAVES
-    support = agree.astype(float) @ clarity
+    support = agree.astype(float) @ weights
+    total = float(weights.sum())
     best = int(np.argmax(support))
-    first = int(voters[best])
+    chosen = _weighted_median(bpms[agree[best]], weights[agree[best]])
+    share = float(support[best] / total) if total > 0 else 0.0
+    alternatives = _alternatives(bpms, weights, support, agree, best, total)
+    first = int(voters[len(voters) // 2])
     curve_bpm = np.empty(len(starts))
-    curve_bpm[first] = float(np.median(beat_bpm[agree[best]]))
+    curve_bpm[first] = chosen
     # from that window outwards, each window's period near its neighbour's
     order = [*range(first + 1, len(starts)), *range(first - 1, -1, -1)]
     for i in order:
@@ -472,7 +542,82 @@ def estimate(audio: Any, sr: int) -> TempoEstimate:
     if curve_bpm.max() <= bpm * (1 + STEADY) and curve_bpm.min() >= bpm * (1 - STEADY):
         period = 60.0 * fps / bpm
         bpm = 60.0 * fps / _comb_period(timing, period * (1 - STEADY), period * (1 + STEADY))
-    return TempoEstimate(bpm, curve_times, curve_bpm, beats, pulse_clarity, salience)
+    confidence = share * (1.0 - math.exp(-salience / 8.0)) * min(1.0, duration / SHORT_SECONDS)
+    scale = bpm / chosen
+    return TempoEstimate(
+        bpm,
+        curve_times,
+        curve_bpm,
+        beats,
+        pulse_clarity,
+        salience,
+        float(np.clip(confidence, 0.0, 1.0)),
+        tuple((b * scale, w) for b, w in alternatives),
+    )
+
+
+def _family_by_beat_grid(
+    pulse: np.ndarray, fps: float, bpms: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates of the tempo family (tempi an octave apart) the beat grid supports.
+
+    Windows may disagree on the family (say 73 or 110 BPM, a 2:3 ratio). The
+    families are ranked by their support from the windows times how well a
+    steady pulse at the family's strongest tempo fits the whole clip (its
+    salience, :func:`_salience`); the octave inside the family stays the
+    windows' (accent evidence and prior).
+    """
+    if len(bpms) == 0:  # pragma: no cover - every window gives at least one level
+        return bpms, weights
+    chroma = np.mod(np.log2(bpms), 1.0)
+    distance = np.abs(chroma[:, None] - chroma[None, :])
+    same = np.minimum(distance, 1.0 - distance) < AGREE_OCTAVES
+    support = same.astype(float) @ weights
+    taken = np.zeros(len(bpms), dtype=bool)
+    best_score, best_family = -np.inf, same[int(np.argmax(support))]
+    for _ in range(MAX_FAMILIES):
+        free = np.where(taken, -np.inf, support)
+        i = int(np.argmax(free))
+        if not np.isfinite(free[i]) or free[i] <= 0:
+            break
+        family = same[i] & ~taken
+        taken |= family
+        period = 60.0 * fps / float(bpms[family][np.argmax(weights[family])])
+        # the period refined on the whole clip: a steady pulse drifts off otherwise
+        period = _comb_period(pulse, period / (1 + 2 * STEADY), period * (1 + 2 * STEADY))
+        salience = _salience(pulse, np.full(len(pulse), 1.0 / period))
+        score = float(weights[family].sum()) * max(salience, 0.0)
+        if score > best_score:
+            best_score, best_family = score, family
+    return bpms[best_family], weights[best_family]
+
+
+def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    return float(values[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+
+
+def _alternatives(
+    bpms: np.ndarray,
+    weights: np.ndarray,
+    support: np.ndarray,
+    agree: np.ndarray,
+    best: int,
+    total: float,
+) -> tuple[tuple[float, float], ...]:
+    """The next best tempi (not agreeing with the chosen one, nor with each other)."""
+    taken = agree[best].copy()
+    out = []
+    for i in np.argsort(-support):
+        if len(out) == MAX_ALTERNATIVES or total <= 0:
+            break
+        if taken[i] or support[i] <= 0:
+            continue
+        group = agree[i] & ~taken
+        out.append((_weighted_median(bpms[group], weights[group]), float(support[i] / total)))
+        taken |= agree[i]
+    return tuple(out)
 
 
 def _phase_contrast(pulse: np.ndarray, beats_per_frame: np.ndarray) -> float:
@@ -503,12 +648,15 @@ def _salience(pulse: np.ndarray, beats_per_frame: np.ndarray) -> float:
     return _phase_contrast(pulse, beats_per_frame) - float(np.mean(off))
 
 
-def _window_tempo(pulse: np.ndarray, accent: np.ndarray, fps: float) -> tuple[float, float]:
-    """(pulse clarity, beat tempo in BPM) of one analysis window."""
+def _window_tempo(
+    pulse: np.ndarray, accent: np.ndarray, fps: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """(pulse clarity, metrical levels in BPM, their log-scores) of one analysis window."""
     r = _autocorrelation(pulse)
     lags = np.arange(int(60.0 * fps / MAX_BPM), min(int(60.0 * fps / MIN_BPM), len(r) // 2))
-    if len(lags) < 3:  # pragma: no cover - a window of 3 s holds lags up to 40 BPM
-        return 0.0, MIN_BPM
+    if len(lags) < 3:
+        # too short for two periods of the slowest tempo: no periodicity to read
+        return 0.0, np.array([MIN_BPM]), np.zeros(1)
     # the family: the lag (any metrical level) where the pulse repeats best,
     # supported by twice and half the lag
     enhanced = (
@@ -516,5 +664,5 @@ def _window_tempo(pulse: np.ndarray, accent: np.ndarray, fps: float) -> tuple[fl
     )
     lag = float(lags[int(np.argmax(enhanced))])
     period = _comb_period(pulse, lag / REFINE_RANGE, lag * REFINE_RANGE)
-    level = 60.0 * fps / period
-    return float(r[int(lag)]), level * _octave(accent, level, fps)
+    levels, scores = _levels(accent, 60.0 * fps / period, fps)
+    return float(r[int(lag)]), levels, scores

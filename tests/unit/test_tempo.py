@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
@@ -185,10 +186,30 @@ def test_noise_is_never_given_a_tempo() -> None:
     assert found == [None] * 12
 
 
-def test_a_clip_shorter_than_three_seconds_has_no_tempo() -> None:
+def test_a_clip_of_two_and_a_half_seconds_has_a_tempo_with_a_low_confidence() -> None:
     ref = reference(120, "C major", duration=2.5, sr=16000)
-    assert tempo.estimate(ref.audio, 16000).bpm is None
+    short = tempo.estimate(ref.audio, 16000)
+    long = tempo.estimate(reference(120, "C major", duration=10.0, sr=16000).audio, 16000)
+    assert accuracy(short.bpm, 120.0)[1]
+    assert 0.0 < short.confidence < long.confidence
     assert tempo.estimate(ref.audio[:, :8000], 16000).bpm is None  # 0.5 s
+
+
+def test_alternatives_are_other_metrical_levels_with_weights_that_sum_below_one() -> None:
+    ref = reference(100, "C major", duration=10.0, sr=32000, pattern="backbeat")
+    result = tempo.estimate(ref.audio, 32000)
+    assert result.bpm == pytest.approx(100, rel=0.01)
+    assert 1 <= len(result.alternatives) <= 2
+    for bpm, weight in result.alternatives:
+        ratio = math.log2(bpm / result.bpm)
+        assert abs(ratio - round(ratio)) < 0.1 and round(ratio) != 0  # an octave away
+        assert 0.0 < weight < 0.5
+    assert sum(w for _, w in result.alternatives) < 1.0
+
+
+def test_an_unknown_backend_is_an_audio_error() -> None:
+    with pytest.raises(AudioError, match="backend"):
+        tempo.estimate(np.zeros(16000), 16000, backend="aubio")
 
 
 @pytest.mark.parametrize("sr", [8000, 96000])
