@@ -61,7 +61,7 @@ Result = dict[str, Any]  # bpm (float | None), beats (array), key (str | None)
 def run_audiolab(audio: np.ndarray, sr: int, backend: str = "builtin") -> Result:
     from audiolab import measure
 
-    m = measure(audio, sr) if backend == "builtin" else measure(audio, sr, backend=backend)
+    m = measure(audio, sr, backend=backend)
     return {"bpm": m.bpm, "beats": m.beat_times_s, "key": m.key}
 
 

@@ -608,7 +608,7 @@ def _alternatives(
 ) -> tuple[tuple[float, float], ...]:
     """The next best tempi (not agreeing with the chosen one, nor with each other)."""
     taken = agree[best].copy()
-    out = []
+    out: list[tuple[float, float]] = []
     for i in np.argsort(-support):
         if len(out) == MAX_ALTERNATIVES or total <= 0:
             break
