@@ -21,20 +21,27 @@ the code:
    250 BPM (bar, half bar, beat or eighth). A comb (the mean novelty over
    pulses at their best phase) refines that period.
 
-3. **Octave decision** (which level is the beat). From the slowest level at
-   or above 40 BPM, the tempo doubles while the *off-beats* of the pulses
-   (half a period later) carry a large enough share of the accent: more than
-   0.36 of the on-beats' while the doubled tempo stays at or below 195 BPM,
-   more than 0.62 above. Kick and snare alternating on the beats (backbeat,
-   four on the floor, the drum-and-bass two-step) double; hi-hat eighths
-   under them do not. The 195 BPM line is the prior: between the two ratios
-   the faster reading wins up to there (a 174 BPM two-step is not read 87).
+3. **Metrical levels** (which level is the beat). From the slowest level at
+   or above 40 BPM up to 200 BPM (the tactus range of tapping studies:
+   Moelants & McKinney 2004, London 2004), each level ``2 L`` is scored by
+   the evidence of the doublings below it, ``log(ratio / 0.36)`` where
+   ``ratio`` is how much accent the off-beats of ``L`` carry relative to its
+   beats, plus a log-Gaussian tempo prior (centre 120 BPM, 1.4 octaves:
+   Ellis 2007). Kick and snare alternating on the beats (backbeat, four on
+   the floor, the drum-and-bass two-step) double; hi-hat eighths under them
+   do not; a pulse faster than 200 BPM is read at half its rate.
 
-4. **One level for the clip.** Up to six windows spread over the clip do
-   steps 2 and 3 and vote, each weighted by its autocorrelation height (the
-   *pulse clarity*); from the winner outwards, every window's period is
-   sought within 10 % of its neighbour's, so the curve follows tempo changes
-   without octave jumps.
+4. **One level for the clip.** Up to eight windows spread over the clip do
+   steps 2 and 3; each level gets the window's pulse clarity (its
+   autocorrelation height) times its softmax weight. The tempo *families*
+   (levels an octave apart) are ranked by that support times the salience
+   of a steady pulse at the family's tempo over the whole clip (step 6): the
+   beat grid decides between, say, 110 and 73 BPM (a 3:2 ratio), the accent
+   and the prior between 55 and 110. Inside the family the level with the
+   most support wins, the others are the *alternatives* with their shares.
+   From the middle window outwards, every window's period is sought within
+   10 % of its neighbour's, so the curve follows tempo changes without
+   octave jumps.
 
 5. **Beats** by dynamic programming (Ellis 2007): a frame's score is its
    onset strength plus the best predecessor's score less
@@ -47,8 +54,12 @@ the code:
 6. **Is there a pulse?** The novelty is folded by beat phase along the curve;
    how far its best phase stands out (in standard errors), less the same at
    six tempi 7 to 21 % off, is the *pulse salience*: 0 to 3 for noise, 5 to
-   30 for music. The tempo is None below 4, when the median pulse clarity is
-   below 0.1, and for clips shorter than 3 s.
+   30 for steady music, less for rubato. The tempo is None for clips shorter
+   than 1.5 s, when the median pulse clarity is below 0.05, and when the
+   salience is below 4 *and* nothing starts: the 99th percentile of the
+   timing novelty under 1 dB or under 2.2 times its median (noise, a held
+   tone or chord, a tremolo). Music with onsets but a weak pulse (a rubato
+   string quartet) gets a tempo with a low confidence.
 
 The global tempo is the median of the curve, refined on the whole clip with
 the comb when the curve is steady (within 2 %).
@@ -98,7 +109,14 @@ PRIOR_OCTAVES = 1.4
 MIN_SECONDS = 1.5  # shorter clips have no tempo
 SHORT_SECONDS = 6.0  # below this, the confidence is scaled down by duration / SHORT_SECONDS
 MIN_CLARITY = 0.05  # autocorrelation at the pulse period, below: no pulse
-MIN_SALIENCE = 4.0  # the beat phase stands out this much more than at other tempi
+MIN_SALIENCE = 4.0  # below, a pulse is not told from chance: a tempo only where onsets are
+# Are there onsets at all? Stationary sound (noise, held tones, a chord, a tremolo) has 20 ms
+# rises of the band-mean log-mel power whose 99th percentile stays under 2 dB, and under
+# 2.2 times their median (noise: about 1.8, from the chi-square spread of band powers);
+# notes and hits make a heavy tail.
+MIN_ONSET_DB = 1.0
+MIN_ONSET_CONTRAST = 2.2
+MIN_ONSET_RATE_HZ = 4000  # below, the 40 mel bands are not distinct: the strict rule alone
 NULL_TEMPO_FACTORS = (0.81, 0.87, 0.93, 1.07, 1.14, 1.21)
 CURVE_WINDOW_S = 8.0
 CURVE_HOP_S = 1.0
@@ -472,6 +490,8 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
     timing, accent, fps = _novelty(x, rate)
     if not (timing.any() and accent.any()):
         return _no_tempo()
+    p50, p99 = np.percentile(timing, [50, 99])
+    onsets = rate >= MIN_ONSET_RATE_HZ and p99 >= MIN_ONSET_DB and p99 >= MIN_ONSET_CONTRAST * p50
     timing = _normalized(timing)
     pulse = timing + _normalized(accent)
 
@@ -536,7 +556,7 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
                 curve_bpm[i] = 60.0 / slope
     # 6. is there a pulse?
     salience = _salience(pulse, _extend(np.arange(n) / fps, curve_times, curve_bpm) / 60 / fps)
-    if salience < MIN_SALIENCE:
+    if salience < MIN_SALIENCE and not onsets:
         return _no_tempo(pulse_clarity, salience)
     bpm = float(np.median(curve_bpm))
     if curve_bpm.max() <= bpm * (1 + STEADY) and curve_bpm.min() >= bpm * (1 - STEADY):
