@@ -267,3 +267,67 @@ def test_absurdly_low_sample_rates_give_no_tempo_rather_than_a_crash(sr: int) ->
     assert tempo.estimate(noise, sr).bpm is None
     times, strength = tempo.onset_strength(noise, sr)
     assert len(times) == len(strength) > 0
+
+
+def _madmom_or_skip() -> None:
+    from audiolab.analysis import _madmom
+
+    try:
+        _madmom.import_madmom()
+    except ImportError as err:
+        pytest.skip(f"madmom is not installed ({err}): pip install 'audiolab[mir]'")
+
+
+def test_madmom_backend_gives_the_same_result_type_with_its_beats_and_alternatives() -> None:
+    _madmom_or_skip()
+    ref = reference(120, "C major", duration=8.0, sr=22050, pattern="backbeat")
+    result = tempo.estimate(ref.audio, 22050, backend="madmom")
+    assert isinstance(result, tempo.TempoEstimate) and result.backend == "madmom"
+    assert accuracy(result.bpm, 120.0)[1]
+    assert 0.0 < result.confidence <= 1.0 and len(result.alternatives) <= 2
+    assert len(result.beat_times_s) >= 10 and len(result.curve_bpm) == len(result.curve_times_s)
+    assert tempo.estimate(np.zeros(8 * 22050), 22050, backend="madmom").bpm is None
+    assert tempo.estimate(np.zeros(22050), 22050, backend="madmom").bpm is None  # 1 s
+    assert tempo.estimate(ref.audio, 22050, backend="auto").backend == "madmom"
+
+
+def test_madmom_asked_for_and_missing_is_an_audio_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from audiolab.analysis import _madmom
+
+    def missing() -> None:
+        raise ImportError("No module named 'madmom'")
+
+    monkeypatch.setattr(_madmom, "_PROCESSORS", {})
+    monkeypatch.setattr(_madmom, "import_madmom", missing)
+    with pytest.raises(AudioError, match=r"audiolab\[mir\]"):
+        tempo.estimate(np.zeros(16000), 16000, backend="madmom")
+
+
+def test_the_madmom_import_helper_reports_other_missing_distributions() -> None:
+    import importlib.metadata
+
+    from audiolab.analysis import _madmom
+
+    _madmom_or_skip()
+    # the redirect is undone after the import
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        importlib.metadata.distribution("madmom-no-such-distribution")
+
+
+def test_measure_carries_the_tempo_confidence_and_alternatives_json_safe() -> None:
+    import json
+
+    from audiolab import measure
+
+    ref = reference(128, "A minor", duration=8.0, sr=16000)
+    m = measure(ref.audio, 16000, backend="builtin")
+    assert m.bpm == pytest.approx(128, rel=0.01)
+    assert m.tempo_confidence == m.tempo_estimate.confidence > 0
+    assert m.bpm_alternatives == m.tempo_estimate.alternatives
+    d = json.loads(json.dumps(m.to_dict(), allow_nan=False))
+    assert d["tempo_confidence"] == pytest.approx(m.tempo_confidence)
+    assert d["bpm_alternatives"] == [list(pair) for pair in m.bpm_alternatives]
+    silent = measure(np.zeros(4 * 16000), 16000).to_dict()
+    assert silent["tempo_confidence"] is None and silent["bpm_alternatives"] == []
+    with pytest.raises(AudioError, match="backend"):
+        measure(ref.audio, 16000, backend="bogus")
