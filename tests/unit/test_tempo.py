@@ -306,8 +306,6 @@ def test_madmom_asked_for_and_missing_is_an_audio_error(monkeypatch: pytest.Monk
 def test_the_madmom_import_helper_reports_other_missing_distributions() -> None:
     import importlib.metadata
 
-    from audiolab.analysis import _madmom
-
     _madmom_or_skip()
     # the redirect is undone after the import
     with pytest.raises(importlib.metadata.PackageNotFoundError):
