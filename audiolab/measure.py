@@ -349,9 +349,9 @@ def measure(
     >>> round(m.bpm), m.key, round(m.peak_amplitude, 2)
     (100, 'D major', 0.89)
     """
-    from audiolab.analysis.tempo import _check_backend
+    from audiolab.analysis._signal import check_backend
 
-    backend = _check_backend(backend)
+    backend = check_backend(backend)
     facts: dict[str, Any] = {}
     decode = bpm or key or stats or loudness or curves
     if isinstance(source, (str, os.PathLike)):

@@ -464,9 +464,9 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> KeyEstimate:
     >>> estimate(ref.audio, ref.sample_rate).key
     'C major'
     """
-    from audiolab.analysis.tempo import _check_backend
+    from audiolab.analysis._signal import check_backend
 
-    if _check_backend(backend) == "madmom":
+    if check_backend(backend) == "madmom":
         from audiolab.analysis import _madmom
 
         return _madmom.key_estimate(audio, sr)
