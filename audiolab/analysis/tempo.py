@@ -87,6 +87,7 @@ from audiolab.analysis._pulse import (
     _alternatives,
     _comb_period,
     _family_by_beat_grid,
+    _phase_from_the_start,
     _salience,
     _track_beats,
     _weighted_median,
@@ -386,7 +387,8 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
 
     # 5. beats, guided by the local period
     frame_period = 60.0 * fps / _extend(np.arange(n) / fps, curve_times, curve_bpm)
-    beats = _track_beats(timing, frame_period) / fps + ONSET_LEAD_S
+    beats = _phase_from_the_start(_track_beats(timing, frame_period), timing) / fps
+    beats += ONSET_LEAD_S
     # the curve from the beats: the slope of beat time over beat number in
     # each window (unbiased at the window's centre for a steady ramp)
     for i, centre in enumerate(curve_times):

@@ -329,3 +329,19 @@ def test_measure_carries_the_tempo_confidence_and_alternatives_json_safe() -> No
     assert silent["tempo_confidence"] is None and silent["bpm_alternatives"] == []
     with pytest.raises(AudioError, match="backend"):
         measure(ref.audio, 16000, backend="bogus")
+
+
+@pytest.mark.parametrize("start_s", [0.5, 0.75])
+def test_even_eighths_put_the_beat_on_the_first_onset(start_s: float) -> None:
+    # identical hits every 0.25 s: 240 BPM is faster than a beat, so the beat is 120 BPM,
+    # and nothing in the onsets tells its phase: the clip's first hit is a beat
+    sr = 16000
+    rng = np.random.default_rng(1)
+    audio = np.zeros(10 * sr)
+    for t in np.arange(start_s, 9.8, 0.25):
+        i = int(t * sr)
+        audio[i : i + 400] += 0.5 * rng.standard_normal(400) * np.exp(-np.arange(400) / 80)
+    result = tempo.estimate(audio, sr)
+    assert result.bpm == pytest.approx(120, rel=0.01)
+    phase = np.mod((result.beat_times_s - start_s) / 0.5, 1.0)
+    assert np.median(np.minimum(phase, 1.0 - phase)) < 0.1
