@@ -9,7 +9,9 @@ the code:
    filterbank (STFT of about 60 ms). Two curves come out:
 
    * *timing*: log-mel spectral flux, the mean over bands of the rise in dB
-     over 20 ms. It marks every onset, loud or soft, and places the beats.
+     over 20 ms (from the largest of the band and its two neighbours, so that
+     vibrato is no onset: SuperFlux, Böck & Widmer 2013). It marks every
+     onset, loud or soft, and places the beats.
    * *accent*: the same rise on a loudness scale (mel power to the 0.3),
      summed below 200 Hz (kick, bass) and above (snare, chords, hats), each
      part scaled to its 99th percentile: loud events count more than quiet
@@ -172,7 +174,12 @@ def _novelty(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray, float]:
         return timing, accent, fps
     mel /= top
     db = 10.0 * np.log10(np.maximum(mel, 1e-8))  # an 80 dB range
-    timing[FLUX_LAG:] = np.maximum(0.0, db[FLUX_LAG:] - db[:-FLUX_LAG]).mean(axis=1)
+    # the rise over the largest of the band and its two neighbours 20 ms earlier: a
+    # vibrato or a glide moving between bands is no onset (SuperFlux, Böck & Widmer 2013)
+    before = db[:-FLUX_LAG].copy()
+    before[:, 1:] = np.maximum(before[:, 1:], db[:-FLUX_LAG, :-1])
+    before[:, :-1] = np.maximum(before[:, :-1], db[:-FLUX_LAG, 1:])
+    timing[FLUX_LAG:] = np.maximum(0.0, db[FLUX_LAG:] - before).mean(axis=1)
     loud = mel**LOUDNESS_EXPONENT
     rise = np.maximum(0.0, loud[FLUX_LAG:] - loud[:-FLUX_LAG])
     for part in (rise[:, centres < LOW_HZ], rise[:, centres >= LOW_HZ]):
@@ -198,8 +205,8 @@ def onset_strength(audio: Any, sr: int) -> tuple[np.ndarray, np.ndarray]:
     times_s : numpy.ndarray
         Frame times (10 ms apart).
     strength : numpy.ndarray
-        Mean over 40 mel bands of the rise in dB over 20 ms (0 where nothing
-        starts).
+        Mean over 40 mel bands of the rise in dB over 20 ms, from the largest
+        of the band and its neighbours (0 where nothing starts).
 
     Examples
     --------
