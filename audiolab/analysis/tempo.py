@@ -244,7 +244,8 @@ class TempoEstimate:
         (0 to 3 for noise, 5 to 30 for music); below 4 there is no tempo.
     confidence : float
         In [0, 1]: the share of the evidence for the chosen metrical level,
-        times ``1 - exp(-salience / 8)``, times ``min(1, duration / 6 s)``.
+        times ``1 - exp(-max(salience, 0) / 8)``, times ``min(1, duration / 6 s)``
+        (0 for music with onsets but no steady pulse).
         Clips of 1.5 to 3 s get a tempo with a low confidence.
     alternatives : tuple of (float, float)
         The runner-up metrical levels (BPM) and their share of the evidence,
@@ -412,7 +413,9 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
     if curve_bpm.max() <= bpm * (1 + STEADY) and curve_bpm.min() >= bpm * (1 - STEADY):
         period = 60.0 * fps / bpm
         bpm = 60.0 * fps / _comb_period(timing, period * (1 - STEADY), period * (1 + STEADY))
-    confidence = share * (1.0 - math.exp(-salience / 8.0)) * min(1.0, duration / SHORT_SECONDS)
+    confidence = (
+        share * (1.0 - math.exp(-max(salience, 0.0) / 8.0)) * min(1.0, duration / SHORT_SECONDS)
+    )
     scale = bpm / chosen
     return TempoEstimate(
         bpm,
