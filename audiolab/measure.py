@@ -21,9 +21,12 @@ What each field means:
 * loudness: :func:`audiolab.loudness.report` (BS.1770-4 / EBU R128); None
   for clips shorter than 400 ms (and ``loudness_range_lu`` below 3 s) and for
   files with more than 5 channels (BS.1770 needs to know which is which).
-* ``bpm`` and the tempo curve: :func:`audiolab.analysis.tempo.estimate`; ``key`` and
-  ``key_confidence``: :func:`audiolab.analysis.key.estimate`. Both analyse the mono
-  mix at about 8 kHz, decimated once for both.
+* ``bpm``, ``tempo_confidence``, ``bpm_alternatives`` (the runner-up metrical
+  levels as ``(bpm, weight)`` pairs) and the tempo curve:
+  :func:`audiolab.analysis.tempo.estimate`; ``key`` and ``key_confidence``:
+  :func:`audiolab.analysis.key.estimate`. The built-in backend analyses the mono
+  mix at about 8 kHz, decimated once for both; ``backend="madmom"`` uses
+  madmom's trained models instead (CC BY-NC-SA 4.0).
 
 Only numpy and the standard library are imported with this module; soundfile
 when a function needs it. Nothing here needs scipy.
@@ -79,6 +82,8 @@ _FIELDS = (
     "true_peak_dbtp",
     "loudness_range_lu",
     "key_confidence",
+    "tempo_confidence",
+    "bpm_alternatives",
     "max_momentary_lufs",
     "max_short_term_lufs",
     "sample_peak_dbfs",
@@ -116,6 +121,8 @@ class Measurement:
     bpm: float | None = None
     key: str | None = None
     key_confidence: float | None = None
+    tempo_confidence: float | None = None
+    bpm_alternatives: tuple[tuple[float, float], ...] = ()
     peak_amplitude: float | None = None
     rms_energy: float | None = None
     dynamic_range_db: float | None = None
@@ -277,6 +284,7 @@ def measure(
     stats: bool = True,
     loudness: bool = True,
     curves: bool = False,
+    backend: str = "builtin",
 ) -> Measurement:
     """Measure a file or a clip: facts, statistics, loudness, tempo and key.
 
@@ -295,6 +303,11 @@ def measure(
     curves : bool
         Keep the loudness and tempo curves and the beats in
         :meth:`Measurement.to_dict`.
+    backend : {"builtin", "madmom", "auto"}
+        Tempo, beats and key by the built-in estimators (default, numpy
+        only), by madmom's trained models (``pip install "audiolab[mir]"``;
+        the models are licensed CC BY-NC-SA 4.0, non-commercial), or by
+        madmom when it is installed (``"auto"``).
 
     Returns
     -------
@@ -325,6 +338,9 @@ def measure(
     >>> round(m.bpm), m.key, round(m.peak_amplitude, 2)
     (100, 'D major', 0.89)
     """
+    from audiolab.analysis._signal import check_backend
+
+    backend = check_backend(backend)
     facts: dict[str, Any] = {}
     decode = bpm or key or stats or loudness or curves
     if isinstance(source, (str, os.PathLike)):
@@ -385,16 +401,22 @@ def measure(
         # the mono mix, decimated once for both
         # (more channels than loudness weighs are mixed here: the gate expects at most 5)
         mix = x if channels <= _LOUDNESS_MAX_CHANNELS else x.mean(axis=0)
-        mono, analysis_rate = analysis_signal(mix, rate)
+        # madmom's models want the full band: they get the mix at its own rate
+        mono, analysis_rate = analysis_signal(mix, rate) if backend == "builtin" else (mix, rate)
         if bpm or curves:
             from audiolab.analysis import tempo
 
-            estimate = tempo.estimate(mono, analysis_rate)
+            estimate = tempo.estimate(mono, analysis_rate, backend=backend)
             values |= {"tempo_estimate": estimate, "bpm": estimate.bpm if bpm else None}
+            if bpm and estimate.bpm is not None:
+                values |= {
+                    "tempo_confidence": estimate.confidence,
+                    "bpm_alternatives": estimate.alternatives,
+                }
         if key:
             from audiolab.analysis import key as key_module
 
-            found = key_module.estimate(mono, analysis_rate)
+            found = key_module.estimate(mono, analysis_rate, backend=backend)
             values |= {
                 "key_estimate": found,
                 "key": found.key,
