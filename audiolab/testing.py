@@ -171,6 +171,34 @@ def _tiny_kind(folder: Path) -> tuple[str, int, float] | None:
         return None
 
 
+def _fill_codebooks(codec: Any, sample_rate: int) -> None:
+    """Codebooks drawn from the codec's own encodings of music-like signals.
+
+    EnCodec's codebooks start at zero (training fills them by k-means), which
+    would give every token the same sound and every audio the same tokens.
+    Each residual stage here gets 64 of the residual frames of a few seconds of
+    :func:`programme`, tones and noise, as k-means would start: distinct audio
+    then encodes to distinct tokens, and distinct tokens decode differently.
+    """
+    import torch
+
+    rng = np.random.default_rng(0)
+    signals = [programme(3.0, sample_rate, channels=1, seed=seed)[0] for seed in range(3)]
+    signals += [sine(f, 0.5, sample_rate, amplitude_dbfs=-10)[0] for f in (55, 220, 880, 3520)]
+    signals.append(0.1 * rng.standard_normal(sample_rate))
+    audio = torch.from_numpy(np.concatenate(signals).astype(np.float32))[None, None]
+    with torch.no_grad():
+        residual = codec.encoder(audio)[0].T  # (frames, dimensions)
+        for layer in codec.quantizer.layers:
+            codebook = layer.codebook
+            size, frames = codebook.embed.shape[0], residual.shape[0]
+            chosen = rng.choice(frames, size=size, replace=frames < size)  # low frame rates
+            codebook.embed.copy_(residual[torch.from_numpy(chosen)])
+            codebook.embed_avg.copy_(codebook.embed)
+            codebook.cluster_size.fill_(1.0)
+            residual = residual - layer.decode(layer.encode(residual.T[None]))[0].T
+
+
 def tiny_musicgen(
     path: str | os.PathLike[str],
     stereo: bool = False,
@@ -295,11 +323,8 @@ def tiny_musicgen(
                 chroma_length=235,  # 30 s of chroma frames, as the real checkpoint
             )
             model = MusicgenMelodyForConditionalGeneration(config)
-            # Random init is 0.02 wide: near-uniform logits that a melody would barely
-            # move. Wider chroma projection and heads make the melody matter.
+            # a wider chroma projection than the 0.02 of random init: the melody matters
             model.audio_enc_to_dec_proj.weight.data.normal_(0.0, 4.0)
-            for head in model.decoder.lm_heads:
-                head.weight.data.normal_(0.0, 1.0)
         else:
             config = MusicgenConfig(
                 text_encoder=text_encoder.to_dict(),
@@ -307,12 +332,11 @@ def tiny_musicgen(
                 decoder=decoder,
             )
             model = MusicgenForConditionalGeneration(config)
-        # EnCodec's codebooks start at zero (training fills them by k-means), which
-        # would decode every token to the same sound: give them distinct vectors.
-        for layer in model.audio_encoder.quantizer.layers:
-            layer.codebook.embed.copy_(torch.randn_like(layer.codebook.embed))
-            layer.codebook.embed_avg.copy_(layer.codebook.embed)
-            layer.codebook.cluster_size.fill_(1.0)
+        _fill_codebooks(model.audio_encoder, sample_rate)
+        # Random init is 0.02 wide: near-uniform logits that no conditioning (text,
+        # audio prompt, melody) would move. Wider heads make conditioning matter.
+        for head in model.decoder.lm_heads:
+            head.weight.data.normal_(0.0, 1.0)
         # the real checkpoints' generation settings, and their 30 s window
         model.generation_config = GenerationConfig(
             bos_token_id=codebook_size,
