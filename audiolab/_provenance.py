@@ -113,7 +113,8 @@ def read_conditioning(value: Any, name: str) -> tuple[np.ndarray, int, dict[str,
     (numpy.ndarray, int, dict)
         float32 ``(channels, samples)`` (1 or 2 channels), its rate, and what it
         was: ``source`` (``"array"``, ``"file"``, ``"job"`` or ``"generation"``),
-        ``sha256``, ``path``, ``job_id``, ``sample_rate``, ``channels``, ``seconds``.
+        ``sha256``, ``path``, ``job_id``, ``sample_rate``, ``channels``, ``seconds``,
+        and for a take (a Generation or a job) its ``seams_s``.
 
     Raises
     ------
@@ -141,9 +142,11 @@ def read_conditioning(value: Any, name: str) -> tuple[np.ndarray, int, dict[str,
             raw, rate = _read_file(path)
             info |= {"source": "job", "path": path, "job_id": str(value.job_id)}
             info["sha256"] = file_sha256(path)
+            info["seams_s"] = list((getattr(value, "params", None) or {}).get("seams_s") or [])
         elif hasattr(value, "audio") and hasattr(value, "sample_rate"):
             raw, rate = value.audio, check_sample_rate(value.sample_rate)
             info |= {"source": "generation", "seed": getattr(value, "seed", None)}
+            info["seams_s"] = list(getattr(value, "seams_s", ()))
         elif isinstance(value, (tuple, list)) and len(value) == 2:
             raw, rate = value[0], check_sample_rate(value[1], name=f"{name} sample rate")
             info["source"] = "array"

@@ -409,6 +409,10 @@ def generate(
     result = _windowed.run(loaded, request)
     sr = loaded.sample_rate
     seams_s = tuple(position / sr for position in result.seams)
+    if prompt_audio is not None and include_prompt:  # the prompt's own seams come along
+        end = prompt_audio.shape[-1] / sr
+        inherited = [float(t) for t in (prompt_info or {}).get("seams_s") or [] if 0 < t < end]
+        seams_s = (*inherited, *seams_s)
     parameters = {
         "duration": float(duration),
         "n": n,
