@@ -53,6 +53,7 @@ __all__ = [
     "generate",
     "load_count",
     "model_available",
+    "preload",
 ]
 
 DEFAULT_MODEL = "facebook/musicgen-small"
@@ -131,6 +132,31 @@ class Generation:
             "parameters": json_safe(dict(self.parameters)),
             "seconds": self.seconds,
         }
+
+
+def preload(
+    model: str = DEFAULT_MODEL, *, device: str | None = "auto", dtype: Any = "auto"
+) -> None:
+    """Load a checkpoint now (once per process), so that a missing one fails before any work.
+
+    :func:`generate` loads the same way; :meth:`audiolab.store.Store.generate`
+    calls this first, so that a model that cannot be loaded leaves no row behind.
+
+    Raises
+    ------
+    ModelNotAvailableError
+        The weights are not here and cannot be downloaded now.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from audiolab.testing import tiny_musicgen
+    >>> preload(str(tiny_musicgen(tempfile.mkdtemp())))
+    """
+    from audiolab import _musicgen
+
+    place = _musicgen.resolve_device(device)
+    _musicgen.load(model, place, _musicgen.resolve_dtype(dtype, place))
 
 
 def _number(name: str, value: Any, low: float, *, strict: bool = False) -> float:

@@ -99,7 +99,9 @@ class Lineage(Lifecycle):
 
         Raises
         ------
-        AudioError, ModelNotAvailableError
+        ModelNotAvailableError
+            The model cannot be loaded (before any row is written).
+        AudioError
             As :func:`~audiolab.generate.generate`; the takes' rows are then
             ``failed`` with the error.
 
@@ -113,7 +115,7 @@ class Lineage(Lifecycle):
         >>> (a.seed, b.seed), a.params["seed"], a.params["export"]["target_lufs"]
         ((5, 6), 5, -16.0)
         """
-        from audiolab.generate import DEFAULT_MODEL, generate
+        from audiolab.generate import DEFAULT_MODEL, generate, preload
 
         if not isinstance(prompt, str):
             raise AudioError(f"a prompt must be non-empty text, got {prompt!r}")
@@ -127,6 +129,12 @@ class Lineage(Lifecycle):
         export = {"target_lufs": target_lufs, "true_peak_db": true_peak_db, "bit_depth": bit_depth}
         asked = {k: v for k, v in generate_options.items() if isinstance(v, _PLAIN)}
         takes_count = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
+        # a model that cannot be loaded leaves no row behind
+        preload(
+            model,
+            device=generate_options.get("device", "auto"),
+            dtype=generate_options.get("dtype", "auto"),
+        )
         jobs = []
         for i in range(takes_count):
             seed_i = seed + i if isinstance(seed, int) else None

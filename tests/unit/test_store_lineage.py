@@ -151,10 +151,17 @@ def test_lineage_follows_extensions_back_to_the_first_take(store: Store, mono: s
     assert c.params["seams_s"] == pytest.approx([0.6, 1.0, 1.4, 1.8, 2.0, 2.4, 2.8])
 
 
-def test_a_failed_generation_fails_its_rows(store: Store, monkeypatch) -> None:
+def test_a_model_that_cannot_load_leaves_no_row(store: Store, monkeypatch) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelNotAvailableError):
         store.generate("techno", 1.0, model="acme/not-here", n=2, seed=1, progress=False)
+    assert len(store) == 0
+
+
+def test_a_failed_generation_fails_its_rows(store: Store, mono: str) -> None:
+    melody = (np.zeros(SR, dtype=np.float32), SR)
+    with pytest.raises(AudioError, match="cannot follow a melody"):
+        store.generate("techno", 1.0, model=mono, n=2, seed=1, melody=melody, progress=False)
     rows = store.records(status="failed")
-    assert len(rows) == 2 and all("ModelNotAvailableError" in r.error for r in rows)
+    assert len(rows) == 2 and all("cannot follow a melody" in r.error for r in rows)
     assert sorted(r.seed for r in rows) == [1, 2]
