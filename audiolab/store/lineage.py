@@ -346,6 +346,33 @@ class Lineage(Lifecycle):
         )
         return longer
 
+    def link(self, job_id: str, parent_id: str, relation: str) -> Record:
+        """Record that take ``job_id`` was made from ``parent_id`` (extended or regenerated).
+
+        What :meth:`extend` and :meth:`regenerate` record themselves; for takes
+        made elsewhere (the audition widget extends takes before they are kept).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from audiolab.store import Store
+        >>> store = Store(tempfile.mkdtemp())
+        >>> first, second = store.begin(prompt="a"), store.begin(prompt="a, longer")
+        >>> store.link(second.job_id, first.job_id, "extend").parent_id == first.job_id
+        True
+        """
+        if relation not in ("extend", "regenerate"):
+            raise AudioError(f"relation must be 'extend' or 'regenerate', got {relation!r}")
+        for name in (job_id, parent_id):
+            if self.get(check_job_id(name)) is None:
+                raise AudioError(f"job {name!r} is not in the catalog {self.catalog_path}")
+        if job_id == parent_id:
+            raise AudioError(f"job {job_id!r} cannot be made from itself")
+        self._set(job_id, parent_id=parent_id, relation=relation)
+        record = self.get(job_id)
+        assert record is not None
+        return record
+
     def lineage(self, job_id: str) -> list[Record]:
         """The takes ``job_id`` was made from, from the first to ``job_id`` itself.
 
