@@ -393,7 +393,9 @@ _MELODY_FEATURES = {
 }
 
 
-def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> str:
+def model_or_tiny(
+    model: str, folder: str | os.PathLike[str] | None = None, **tiny: Any
+) -> str:
     """``model`` when its weights are here, else the tiny MusicGen, saying so in one line.
 
     What the notebooks' parameter cells call: a researcher with the weights
@@ -406,6 +408,8 @@ def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> s
         Hub id or folder.
     folder : str or Path, optional
         Where the tiny model goes.
+    **tiny
+        Options of :func:`tiny_musicgen` (``frame_rate=5`` for long takes in seconds).
 
     Returns
     -------
@@ -422,10 +426,11 @@ def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> s
 
     from audiolab.policy import fallback_notice
 
+    kind = "".join(f"-{name}{value}" for name, value in sorted(tiny.items()))
     where = (
         Path(folder)
         if folder is not None
-        else Path(tempfile.gettempdir()) / "audiolab-tiny-musicgen"
+        else Path(tempfile.gettempdir()) / f"audiolab-tiny-musicgen{kind}"
     )
     notice = fallback_notice(
         model,
@@ -435,4 +440,4 @@ def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> s
     if notice is None:
         return model
     print(notice)
-    return str(tiny_musicgen(where))
+    return str(tiny_musicgen(where, **tiny))
