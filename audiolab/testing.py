@@ -393,9 +393,7 @@ _MELODY_FEATURES = {
 }
 
 
-def model_or_tiny(
-    model: str, folder: str | os.PathLike[str] | None = None, **tiny: Any
-) -> str:
+def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None, **tiny: Any) -> str:
     """``model`` when its weights are here, else the tiny MusicGen, saying so in one line.
 
     What the notebooks' parameter cells call: a researcher with the weights
