@@ -38,11 +38,14 @@ PROMPT = "hip hop beat with heavy 808 bass"
 def bare_generate(model: Any, processor: Any, seconds: float) -> float:
     """Seconds a plain transformers ``generate`` takes for ``seconds`` of audio."""
     encoder, decoder = model.config.audio_encoder, model.config.decoder
-    tokens = round(seconds * encoder.frame_rate) + decoder.num_codebooks // decoder.audio_channels - 1
+    delay = decoder.num_codebooks // decoder.audio_channels - 1  # MusicGen's codebook delays
+    tokens = round(seconds * encoder.frame_rate) + delay
     inputs = processor(text=[PROMPT], padding=True, return_tensors="pt")
     started = time.perf_counter()
     with torch.inference_mode():
-        model.generate(**inputs, do_sample=True, guidance_scale=3.0, top_k=250, max_new_tokens=tokens)
+        model.generate(
+            **inputs, do_sample=True, guidance_scale=3.0, top_k=250, max_new_tokens=tokens
+        )
     return time.perf_counter() - started
 
 
