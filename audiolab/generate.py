@@ -305,8 +305,9 @@ def generate(
         Audio to continue: the model hears its last ``overlap_s`` seconds
         (all of it when shorter), at the model's rate (resampled) and channels.
     melody : (audio, sample_rate), path, Generation or catalog Record, optional
-        A melody to follow (MusicGen-Melody only): each window gets the chroma
-        of its span of the melody, which repeats when shorter than the take.
+        A melody to follow (MusicGen-Melody only), starting with the first new
+        sample: each window gets the chroma of its span of the melody, which
+        repeats when shorter than the take.
     n : int
         Takes per prompt, generated as one batch.
     include_prompt : bool
