@@ -128,7 +128,8 @@ class Lineage(Lifecycle):
             seed = generate_options["seed"] = secrets.randbelow(2**31)
         export = {"target_lufs": target_lufs, "true_peak_db": true_peak_db, "bit_depth": bit_depth}
         asked = {k: v for k, v in generate_options.items() if isinstance(v, _PLAIN)}
-        takes_count = n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise AudioError(f"n must be an integer of at least 1, got {n!r}")
         # a model that cannot be loaded leaves no row behind
         preload(
             model,
@@ -136,7 +137,7 @@ class Lineage(Lifecycle):
             dtype=generate_options.get("dtype", "auto"),
         )
         jobs = []
-        for i in range(takes_count):
+        for i in range(n):
             seed_i = seed + i if isinstance(seed, int) else None
             params = {**asked, "duration": duration, "export": export}
             jobs.append(self.begin(prompt, model, params, seed_i))

@@ -155,6 +155,8 @@ def test_a_model_that_cannot_load_leaves_no_row(store: Store, monkeypatch) -> No
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelNotAvailableError):
         store.generate("techno", 1.0, model="acme/not-here", n=2, seed=1, progress=False)
+    with pytest.raises(AudioError, match="n must be"):
+        store.generate("techno", 1.0, n=0)
     assert len(store) == 0
 
 
