@@ -293,3 +293,14 @@ def test_a_hub_snapshot_folder_records_its_commit(mono: str, tmp_path: Path) -> 
     shutil.copytree(mono, snapshot)
     take = generate("rock", 0.2, model=str(snapshot), seed=1, progress=False)
     assert take.parameters["model_revision"] == commit
+
+
+def test_a_tiny_model_folder_of_another_kind_is_rebuilt(tmp_path: Path) -> None:
+    folder = tiny_musicgen(tmp_path / "tiny")
+    config = json.loads((folder / "config.json").read_text())
+    assert config["decoder"]["audio_channels"] == 1
+    tiny_musicgen(folder, stereo=True)  # not the mono model it holds: built again
+    config = json.loads((folder / "config.json").read_text())
+    assert config["decoder"]["audio_channels"] == 2
+    with pytest.raises(ValueError, match="frame_rate"):
+        tiny_musicgen(tmp_path / "odd", frame_rate=7)

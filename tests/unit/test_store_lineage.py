@@ -167,3 +167,24 @@ def test_a_failed_generation_fails_its_rows(store: Store, mono: str) -> None:
     rows = store.records(status="failed")
     assert len(rows) == 2 and all("cannot follow a melody" in r.error for r in rows)
     assert sorted(r.seed for r in rows) == [1, 2]
+
+
+def test_link_refuses_unknown_jobs_itself_and_other_relations(store: Store) -> None:
+    a, b = store.begin(prompt="a"), store.begin(prompt="b")
+    with pytest.raises(AudioError, match="relation must be"):
+        store.link(b.job_id, a.job_id, "cover")
+    with pytest.raises(AudioError, match="not in the catalog"):
+        store.link(b.job_id, "gen_missing", "extend")
+    with pytest.raises(AudioError, match="made from itself"):
+        store.link(a.job_id, a.job_id, "extend")
+
+
+def test_lineage_starts_after_a_deleted_ancestor(store: Store) -> None:
+    a, b, c = (store.begin(prompt=p) for p in "abc")
+    store.link(b.job_id, a.job_id, "extend")
+    store.link(c.job_id, b.job_id, "extend")
+    with store._write() as connection:  # the first take's row removed by hand
+        connection.execute("DELETE FROM generations WHERE job_id = ?", (a.job_id,))
+    assert [r.job_id for r in store.lineage(c.job_id)] == [b.job_id, c.job_id]
+    with pytest.raises(AudioError, match="not in the catalog"):
+        store.lineage(a.job_id)
