@@ -24,10 +24,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,9 +80,15 @@ class TakeByTakeDecoder:
         self.decode = decode
         self._local = threading.local()
 
-    def capture(self) -> _Capture:
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[list[Any]]:
         """A context manager: inside it, every call's ``audio_codes`` are appended to a list."""
-        return _Capture(self._local)
+        codes: list[Any] = []
+        self._local.codes = codes
+        try:
+            yield codes
+        finally:
+            self._local.codes = None
 
     def __call__(self, audio_codes: Any, audio_scales: Any = None, **kwargs: Any) -> Any:
         """Decode ``audio_codes`` (frames, takes, codebooks, length) take by take."""
@@ -101,19 +109,6 @@ class TakeByTakeDecoder:
         from transformers.models.encodec.modeling_encodec import EncodecDecoderOutput
 
         return EncodecDecoderOutput(audio_values=audio)
-
-
-class _Capture:
-    def __init__(self, local: threading.local) -> None:
-        self.local = local
-
-    def __enter__(self) -> list[Any]:
-        self.local.codes = []
-        codes: list[Any] = self.local.codes
-        return codes
-
-    def __exit__(self, *exc: object) -> None:
-        self.local.codes = None
 
 
 @dataclass(frozen=True, eq=False)
