@@ -133,6 +133,7 @@ class Measurement:
     max_short_term_lufs: float | None = None
     sample_peak_dbfs: float | None = None
     curves: bool = False
+    seams: tuple[Any, ...] | None = None
     loudness_report: Any = field(default=None, repr=False)
     tempo_estimate: Any = field(default=None, repr=False)
     key_estimate: Any = field(default=None, repr=False)
@@ -192,6 +193,8 @@ class Measurement:
         True
         """
         out = {name: json_safe(getattr(self, name)) for name in _FIELDS}
+        if self.seams is not None:  # asked for with measure(..., seams_s=...)
+            out["seams"] = [seam.to_dict() for seam in self.seams]
         if self.curves if curves is None else curves:
             report = self.loudness_report
             for name in (
@@ -285,6 +288,7 @@ def measure(
     loudness: bool = True,
     curves: bool = False,
     backend: str = "builtin",
+    seams_s: Sequence[float] | None = None,
 ) -> Measurement:
     """Measure a file or a clip: facts, statistics, loudness, tempo and key.
 
@@ -308,6 +312,10 @@ def measure(
         only), by madmom's trained models (``pip install "audiolab[mir]"``;
         the models are licensed CC BY-NC-SA 4.0, non-commercial), or by
         madmom when it is installed (``"auto"``).
+    seams_s : sequence of float, optional
+        Seam times of a windowed take (``Generation.seams_s``): fills
+        :attr:`Measurement.seams` with the loudness jump, tempo break and key
+        change at each (:func:`audiolab.analysis.seams.seams`).
 
     Returns
     -------
@@ -342,7 +350,7 @@ def measure(
 
     backend = check_backend(backend)
     facts: dict[str, Any] = {}
-    decode = bpm or key or stats or loudness or curves
+    decode = bpm or key or stats or loudness or curves or seams_s is not None
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if isinstance(path, bytes):  # pragma: no cover - bytes paths are rare
@@ -395,6 +403,7 @@ def measure(
             "max_short_term_lufs": report.max_short_term_lufs,
             "sample_peak_dbfs": report.sample_peak_dbfs,
         }
+    signal = None
     if bpm or key or curves:
         from audiolab.analysis._signal import analysis_signal
 
@@ -402,7 +411,9 @@ def measure(
         # (more channels than loudness weighs are mixed here: the gate expects at most 5)
         mix = x if channels <= _LOUDNESS_MAX_CHANNELS else x.mean(axis=0)
         # madmom's models want the full band: they get the mix at its own rate
-        mono, analysis_rate = analysis_signal(mix, rate) if backend == "builtin" else (mix, rate)
+        mono, analysis_rate = signal = (
+            analysis_signal(mix, rate) if backend == "builtin" else (mix, rate)
+        )
         if bpm or curves:
             from audiolab.analysis import tempo
 
@@ -422,6 +433,8 @@ def measure(
                 "key": found.key,
                 "key_confidence": found.confidence if found.key is not None else None,
             }
+    if seams_s is not None:
+        values["seams"] = _seams(x, rate, seams_s, values, signal)
     return Measurement(
         duration_seconds=frames / rate,
         sample_rate=rate,
@@ -431,6 +444,22 @@ def measure(
         **facts,
         **values,
     )
+
+
+def _seams(
+    x: np.ndarray, rate: int, seams_s: Sequence[float], values: dict[str, Any], signal: Any
+) -> tuple[Any, ...]:
+    """The seams of a windowed take, reusing the curves already measured."""
+    from audiolab.analysis.seams import seams
+
+    report, estimate = values.get("loudness_report"), values.get("tempo_estimate")
+    short_term = None if report is None else (report.short_term_times_s, report.short_term_lufs)
+    curve = None  # not measured: seams() reads it
+    if estimate is not None:
+        curve = (estimate.curve_times_s, estimate.curve_bpm)
+        curve = curve if estimate.bpm is not None else (np.zeros(0), np.zeros(0))
+    mix = x if x.shape[0] <= _LOUDNESS_MAX_CHANNELS else x.mean(axis=0)
+    return seams(mix, rate, seams_s, short_term=short_term, tempo_curve=curve, mono=signal)
 
 
 def measure_many(
