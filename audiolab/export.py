@@ -1,31 +1,44 @@
-"""WAV writing: normalized, quantized, written atomically, read back and verified.
+"""Writing audio files: normalized, in the format asked for, tagged, and verified.
 
-:func:`export_wav` normalizes to the loudness target under the true-peak
-ceiling (:func:`audiolab.normalize.normalize`), quantizes to the bit depth,
-writes a temporary file in the target folder and renames it into place (no
-half-written file ever has the final name, and an existing file there is
-either left intact or replaced whole), then reads the file back: the
-returned :class:`ExportResult` says what the file measures, not what was
-intended. The quantized samples are measured while the file is being
-written, and the file must read back as exactly those samples; should it
-not, what it holds is measured instead.
+:func:`export` normalizes to the loudness target under the true-peak
+ceiling (:mod:`audiolab.normalize`), writes WAV, FLAC, Ogg Vorbis, Opus or
+MP3 (:mod:`audiolab._formats`: the format from ``format=`` or the extension)
+to a temporary file in the target folder and renames it into place (no
+half-written file ever has the final name, an existing file there is left
+intact or replaced whole, and nothing is left behind when anything fails),
+after checking what the file holds: the returned :class:`ExportResult` says
+what the file measures, not what was intended.
 
-Quantization: ``PCM_16`` gets TPDF dither (the difference of two uniform
-random values of one LSB each, from a seeded generator, so exports are
-reproducible; samples that are exactly zero, digital silence, stay zero);
-``PCM_24`` and ``PCM_32`` are rounded (their noise floor is far below
-anything audible); ``FLOAT`` is written as 32-bit float. Integer formats
-clip at full scale; the normalized signal never reaches it.
+* WAV and FLAC (:mod:`audiolab._pcm`): the quantized samples are measured
+  while the file is written, and the file must read back as exactly those
+  samples. Integer PCM never clips: audio beyond full scale written as it is
+  (``normalize=False``) is refused, and a ceiling above 0 dBTP is refused
+  for integer PCM. WAV files carry a BWF ``bext`` chunk (version 2) with
+  their loudness values.
+* Ogg Vorbis, Opus and MP3 (:mod:`audiolab._lossy`): the file is decoded and
+  the decoded samples are measured; when they miss the target or cross the
+  ceiling, the audio is encoded again with a lower pre-encoder ceiling (up to
+  five encodes). The result is what a listener's decoder plays.
+* Tags (:mod:`audiolab._tags`): title, comment, software and date, with the
+  prompt, model, seed and audiolab version when given.
+
+Every option is checked before anything is written: a target outside -70 to
+0 LUFS, a non-finite tolerance or ceiling, a format libsndfile cannot write
+here, are :class:`~audiolab.errors.AudioError`. Failures of the operating
+system stay :class:`OSError` (ENOSPC, EACCES, ENAMETOOLONG, ...) naming the
+path.
 
 Examples
 --------
 >>> import tempfile, os
->>> from audiolab.export import export_wav
+>>> from audiolab.export import export
 >>> from audiolab.testing import programme
 >>> folder = tempfile.mkdtemp()
->>> result = export_wav(programme(3.0, 32000), os.path.join(folder, "clip.wav"), 32000)
+>>> result = export(programme(3.0, 32000), os.path.join(folder, "clip.flac"), 32000)
 >>> round(result.output_lufs, 1), result.true_peak_dbtp <= -1.0, result.within_tolerance
 (-16.0, True, True)
+>>> result.format, result.bit_depth
+('FLAC', 'PCM_16')
 >>> path, size = result  # the seed's (path, file_size_bytes)
 """
 
@@ -33,31 +46,55 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from audiolab import loudness
 from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio, check_sample_rate
-from audiolab._threads import THREADED_SAMPLES, side_by_side, thread_count
+from audiolab._files import Temporaries, check_destination
+from audiolab._formats import (
+    FORMATS,
+    Format,
+    check_available,
+    delivery_rate,
+    format_for,
+    format_of,
+    resample,
+    subtype_for,
+)
+from audiolab._tags import file_tags
 from audiolab.batch import Errors
 from audiolab.errors import AudioError, BatchError
-from audiolab.policy import BIT_DEPTHS, temporary_path
+from audiolab.policy import BIT_DEPTHS
 
-__all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]
+__all__ = [
+    "BIT_DEPTHS",
+    "FORMATS",
+    "BatchExportError",
+    "ExportResult",
+    "export",
+    "export_batch",
+    "export_wav",
+    "export_wav_batch",
+    "format_of",
+]
 
-#: soundfile subtypes audiolab writes, and their full scale for integer PCM.
 MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 8000, 192000
-#: Temporary files start with this (``Store.verify`` recognizes leftovers by it).
+#: Targets audiolab accepts (LUFS): under -70 is below the absolute gate, over 0 is
+#: louder than a full-scale sine.
+MIN_TARGET_LUFS, MAX_TARGET_LUFS = -70.0, 0.0
+#: Ceilings accepted (dBTP); above 0 only for FLOAT WAV, which holds samples over 1.0.
+MIN_CEILING_DB, MAX_FLOAT_CEILING_DB = -70.0, 24.0
+Gain = Literal["each", "shared"]
 
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What was written, as measured from the file itself.
+    """What was written, as measured from the file itself (decoded, for lossy formats).
 
     Unpacks as the seed's ``(path, file_size_bytes)``.
 
@@ -67,11 +104,13 @@ class ExportResult:
         The file.
     file_size_bytes : int
     sample_rate, channels : int
+        Of the file (Opus is always 48 kHz; see :mod:`audiolab._formats`).
     bit_depth : str
-        ``"PCM_16"``, ``"PCM_24"``, ``"PCM_32"`` or ``"FLOAT"``.
+        The soundfile subtype: ``"PCM_16"``, ``"PCM_24"``, ``"PCM_32"``,
+        ``"FLOAT"``, or the codec (``"VORBIS"``, ``"OPUS"``, ``"MPEG_LAYER_III"``).
     duration_seconds : float
     input_lufs : float or None
-        Loudness of the input (None when it is shorter than 400 ms).
+        Loudness of the input at the file's rate (None under 400 ms).
     output_lufs : float or None
         Loudness of the file (None when it is shorter than 400 ms).
     gain_db : float
@@ -83,12 +122,16 @@ class ExportResult:
     target_lufs : float or None
         The target (None without normalization).
     within_tolerance : bool or None
-        ``|output_lufs - target_lufs| <= tolerance_lu`` and the true peak under
-        the ceiling; None without normalization (there is no target).
+        ``|output_lufs - target_lufs| <= tolerance_lu``, the true peak under the
+        ceiling and no sample clipped; None without normalization.
     clipped_samples : int
-        Samples that hit full scale in an integer format.
+        Samples that were beyond full scale (integer PCM) or decode beyond it (lossy).
     message : str or None
-        Why the target was not reached, when it was not.
+        Why the file is not within tolerance, whenever it is not.
+    format : str
+        ``"WAV"``, ``"FLAC"``, ``"OGG"``, ``"OPUS"`` or ``"MP3"``.
+    encodes : int
+        Encodes it took (lossy formats can take more than one).
     """
 
     path: Path
@@ -106,6 +149,8 @@ class ExportResult:
     within_tolerance: bool | None = None
     clipped_samples: int = 0
     message: str | None = field(default=None)
+    format: str = "WAV"
+    encodes: int = 1
 
     def __iter__(self) -> Iterator[Any]:
         """The seed's ``(path, file_size_bytes)``."""
@@ -139,7 +184,7 @@ class ExportResult:
 
 
 class BatchExportError(BatchError):
-    """Some items of :func:`export_wav_batch` failed; the others were written.
+    """Some items of :func:`export_batch` failed; the others were written.
 
     Attributes
     ----------
@@ -158,123 +203,327 @@ class BatchExportError(BatchError):
         super().__init__(results, what="export")
 
 
-def _check_options(sample_rate: Any, bit_depth: Any, tolerance_lu: Any) -> int:
+# ------------------------------------------------------------------ options
+def _number(name: str, value: Any, low: float, high: float, unit: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise AudioError(f"{name} must be a finite number, got {value!r}")
+    if not low <= value <= high:
+        raise AudioError(f"{name} must be from {low:g} to {high:g} {unit}, got {value!r}")
+    return float(value)
+
+
+def _check_options(
+    sample_rate: Any,
+    fmt: Format,
+    subtype: str,
+    target_lufs: Any,
+    true_peak_db: Any,
+    tolerance_lu: Any,
+    compression_level: Any,
+    dither_seed: Any,
+    tagged: Mapping[str, Any],
+) -> int:
     rate = check_sample_rate(sample_rate)
     if not MIN_SAMPLE_RATE <= rate <= MAX_SAMPLE_RATE:
         raise AudioError(
-            f"sample rate must be from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz for WAV export, "
+            f"sample rate must be from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz for export, "
             f"got {sample_rate!r}"
         )
-    if bit_depth not in BIT_DEPTHS:
-        raise AudioError(f"bit_depth must be one of {', '.join(BIT_DEPTHS)}, got {bit_depth!r}")
-    if (
-        isinstance(tolerance_lu, bool)
-        or not isinstance(tolerance_lu, (int, float))
-        or tolerance_lu < 0
-    ):
-        raise AudioError(f"tolerance_lu must be a non-negative number, got {tolerance_lu!r}")
+    _number("target_lufs", target_lufs, MIN_TARGET_LUFS, MAX_TARGET_LUFS, "LUFS")
+    ceiling = _number("true_peak_db", true_peak_db, MIN_CEILING_DB, MAX_FLOAT_CEILING_DB, "dBTP")
+    if ceiling > 0 and subtype != "FLOAT":
+        raise AudioError(
+            f"true_peak_db={true_peak_db!r}: a ceiling above 0 dBTP would clip {fmt.name} "
+            f"{subtype} (it holds nothing over full scale); use 0 or less, or FLOAT WAV"
+        )
+    _number("tolerance_lu", tolerance_lu, 0.0, math.inf, "LU")
+    if compression_level is not None:
+        _number("compression_level", compression_level, 0.0, 1.0, "")
+    if isinstance(dither_seed, bool) or not isinstance(dither_seed, (int, np.integer)):
+        raise AudioError(f"dither_seed must be an integer, got {dither_seed!r}")
+    for name in ("prompt", "model"):
+        if tagged[name] is not None and not isinstance(tagged[name], str):
+            raise AudioError(f"{name} must be a string, got {tagged[name]!r}")
+    seed = tagged["seed"]
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise AudioError(f"seed must be an integer, got {seed!r}")
+    metadata = tagged["metadata"]
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise AudioError(f"metadata must be a mapping of names to values, got {metadata!r}")
     return rate
 
 
-#: Frames quantized at a time: every step of the chunk stays in cache.
-_QUANTIZE_FRAMES = 1 << 14
-#: What soundfile is given (and reads back) for each bit depth.
-_SAMPLE_TYPES = {"PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32, "FLOAT": np.float32}
+def _normalized(x: np.ndarray, rate: int, target_lufs: float, ceiling_db: float) -> Any:
+    """``(samples, info, analysis or None)``: ``x`` normalized (a new array)."""
+    from audiolab.normalize import normalize
+
+    samples, info = normalize(x, rate, target_lufs, ceiling_db, measure_output=False)
+    return samples, info, None
 
 
-def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, int]:
-    """The samples of the file: soundfile's (frames, channels) data, and the clipped count.
+def _missed(
+    lufs: float | None, peak: float, clipped: int, target: float, ceiling: float, tol: float
+) -> str | None:
+    """Why a file is not within tolerance (None when it is)."""
+    if clipped:
+        return f"{clipped} samples clipped at full scale"
+    if peak > ceiling:
+        return f"the true peak is {peak:.2f} dBTP, over the {ceiling:g} dBTP ceiling"
+    if lufs is not None and abs(lufs - target) > tol:
+        return (
+            f"the file measures {lufs:.2f} LUFS, {lufs - target:+.2f} LU from the "
+            f"{target:g} LUFS target (tolerance {tol:g} LU)"
+        )
+    return None
 
-    ``audio`` (float64, channels-first, the caller's own copy) is overwritten
-    with the same samples as soundfile will read them back (full scale 1.0),
-    which is what the file's loudness is then measured on.
 
-    The frames are split into one stretch per thread (for long signals; see
-    :mod:`audiolab._threads`), converted side by side, each a cache-sized
-    chunk at a time: scaled, dithered (PCM_16), rounded,
-    written back, and interleaved into the output. The dither of a sample is
-    the difference of the two 16-bit halves of one 32-bit word from the
-    seeded PCG64 generator, divided by 65536: triangular between -1 and 1
-    LSB; each stretch advances the generator to its place in the stream, so
-    the dither is the same however many threads there are.
+# ------------------------------------------------------------------ export
+def export(
+    audio: Any,
+    path: str | os.PathLike[str],
+    sample_rate: int,
+    *,
+    format: str | None = None,
+    normalize: bool = True,
+    target_lufs: float = -16.0,
+    true_peak_db: float = -1.0,
+    bit_depth: str | None = None,
+    tolerance_lu: float = 0.5,
+    dither_seed: int = 0,
+    prompt: str | None = None,
+    model: str | None = None,
+    seed: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    compression_level: float | None = None,
+) -> ExportResult:
+    """Write audio as WAV, FLAC, Ogg Vorbis, Opus or MP3 at a loudness target, and verify it.
+
+    Parameters
+    ----------
+    audio : numpy.ndarray or torch.Tensor
+        Mono or (channels, samples) with 1 or 2 channels; a (1, C, T) batch of
+        one, as MusicGen returns it, is fine. Any float dtype, or integer PCM.
+    path : str or Path
+        The file; parent folders are created.
+    sample_rate : int
+        Of ``audio``, 8000 to 192000 Hz. Opus files are written at 48 kHz and
+        MP3 files at an MPEG rate: the audio is resampled first when needed.
+    format : {'wav', 'flac', 'ogg', 'opus', 'mp3'}, optional
+        Default: from the extension of ``path``.
+    normalize : bool
+        Bring the loudness to ``target_lufs`` under ``true_peak_db``. Without
+        it the samples are written as they are.
+    target_lufs : float
+        Integrated loudness of the file (BS.1770-4), -70 to 0 LUFS.
+    true_peak_db : float
+        True-peak ceiling in dBTP, at most 0 (FLOAT WAV: at most +24).
+    bit_depth : str, optional
+        soundfile subtype: ``'PCM_16'``, ``'PCM_24'``, ``'PCM_32'``,
+        ``'FLOAT'`` for WAV; ``'PCM_16'``, ``'PCM_24'`` for FLAC; None for
+        lossy formats. Default: ``'PCM_16'``.
+    tolerance_lu : float
+        How far from the target still counts as ``within_tolerance``.
+    dither_seed : int
+        Seed of the PCM_16 dither.
+    prompt, model : str, optional
+        What made the audio: written into the tags.
+    seed : int, optional
+        The generation seed, written into the tags.
+    metadata : mapping, optional
+        More tags: ``title``, ``artist``, ``album``, ``comment``, ``date``,
+        ``copyright``, ``license``, ``genre``, ``tracknumber`` set those fields;
+        other keys become lines of the comment.
+    compression_level : float, optional
+        Lossy formats: soundfile's 0 (best quality) to 1 (smallest file).
+
+    Returns
+    -------
+    ExportResult
+        Measured from the file as written (decoded, for lossy formats).
+        Unpacks as ``(path, file_size_bytes)``.
+
+    Raises
+    ------
+    AudioError
+        Bad audio, rate, format, bit depth or options; silent audio or audio
+        shorter than 400 ms with ``normalize=True``; samples beyond full scale
+        for integer PCM with ``normalize=False``. Nothing is written then.
+    OSError
+        The file system failed (ENOSPC, EACCES, ENAMETOOLONG, ...), naming
+        the path; nothing is left behind.
+
+    See Also
+    --------
+    export_wav : the same, always WAV.
+    export_batch : many files, each at its own gain or all at one.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from audiolab.testing import programme
+    >>> target = os.path.join(tempfile.mkdtemp(), "takes", "a.opus")
+    >>> result = export(programme(3.0, 32000), target, 32000, prompt="drums", seed=1)
+    >>> result.sample_rate, result.within_tolerance, result.true_peak_dbtp <= -1.0
+    (48000, True, True)
     """
-    scale = BIT_DEPTHS[bit_depth]
-    channels, n = audio.shape
-    data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
-    chunk = _QUANTIZE_FRAMES
-    n_chunks = -(-n // chunk)
-    threads = thread_count() if n >= THREADED_SAMPLES else 1
-    per = -(-n_chunks // max(1, min(threads, n_chunks)))
-    stretches = [
-        (first * chunk, min((first + per) * chunk, n)) for first in range(0, n_chunks, per)
-    ]
-
-    def convert(stretch: tuple[int, int]) -> int:
-        begin, end = stretch
-        scratch = np.empty((channels, chunk))
-        words = np.empty(channels * chunk, dtype=np.uint32)
-        bits = np.random.PCG64(seed)
-        bits.advance(begin * channels // 2)  # chunks hold an even number of samples
-        clipped = 0
-        for start in range(begin, end, chunk):
-            frames = slice(start, min(start + chunk, end))
-            m = frames.stop - start
-            block = scratch[:, :m]
-            np.multiply(audio[:, frames], scale or 1.0, out=block)
-            if bit_depth == "PCM_16":  # TPDF dither
-                drawn = words[: channels * m].reshape(channels, m)
-                raw = bits.random_raw(-(-drawn.size // 2)).view(np.uint32)
-                drawn.reshape(-1)[...] = raw[: drawn.size]
-                dither = (drawn & 0xFFFF).view(np.int32) - (drawn >> 16).view(np.int32)
-                silent = block == 0.0
-                if silent.any():
-                    dither[silent] = 0  # digital silence stays silent
-                block += dither * (1.0 / 65536.0)
-            if scale is None:  # 32-bit float: what float32 holds
-                rounded: np.ndarray = block.astype(np.float32)
-                audio[:, frames] = rounded
-            else:
-                np.rint(block, out=block)
-                if block.max() > scale - 1 or block.min() < -scale:
-                    clipped += int(np.count_nonzero(block > scale - 1))
-                    clipped += int(np.count_nonzero(block < -scale))
-                    np.clip(block, -scale, scale - 1, out=block)
-                np.multiply(block, 1.0 / scale, out=audio[:, frames])
-                if bit_depth == "PCM_24":  # soundfile takes them in the top bits of an int32
-                    block *= 256.0
-                rounded = block.astype(data.dtype)
-            _interleave(rounded, data[frames])
-        return clipped
-
-    return data, sum(side_by_side(convert, stretches, threaded=len(stretches) > 1))
+    destination = check_destination(path)
+    fmt = format_for(destination, format)
+    subtype = subtype_for(fmt, bit_depth)
+    rate = _check_options(
+        sample_rate, fmt, subtype, target_lufs, true_peak_db, tolerance_lu,
+        compression_level, dither_seed,
+        {"prompt": prompt, "model": model, "seed": seed, "metadata": metadata},
+    )  # fmt: skip
+    check_available(fmt, subtype)
+    tags = file_tags(fmt.name, prompt=prompt, model=model, seed=seed, metadata=metadata)
+    x = as_audio(audio, max_channels=MAX_EXPORT_CHANNELS)
+    file_rate = delivery_rate(fmt, rate)
+    if file_rate != rate:
+        x = resample(x, rate, file_rate)
+    long_enough = x.shape[1] >= round(loudness.MOMENTARY_S * file_rate)
+    if normalize and not long_enough:
+        raise AudioError(
+            f"audio is {x.shape[1] / file_rate:.3f} s long: normalizing needs at least 0.4 s; "
+            "pass normalize=False to write it as it is"
+        )
+    if not normalize and subtype in BIT_DEPTHS and BIT_DEPTHS[subtype] is not None:
+        beyond = int(np.count_nonzero(np.abs(x) > 1.0))
+        if beyond:
+            raise AudioError(
+                f"{beyond} samples are beyond full scale (peak "
+                f"{20 * math.log10(float(np.abs(x).max())):+.2f} dBFS): {fmt.name} {subtype} "
+                "cannot hold them and audiolab does not clip; scale the audio, normalize it, "
+                "or write FLOAT WAV"
+            )
+    target = float(target_lufs) if normalize else None
+    with Temporaries(destination) as temporaries:
+        if fmt.lossy:
+            result = _export_lossy(
+                x, file_rate, fmt, subtype, temporaries, tags, target, float(true_peak_db),
+                float(tolerance_lu), compression_level,
+            )  # fmt: skip
+        else:
+            result = _export_lossless(
+                x, file_rate, fmt, subtype, temporaries, tags, target, float(true_peak_db),
+                float(tolerance_lu), int(dither_seed),
+            )  # fmt: skip
+        temporaries.commit(result[0])
+    return ExportResult(path=destination, file_size_bytes=destination.stat().st_size, **result[1])
 
 
-def _interleave(rows: np.ndarray, out: np.ndarray) -> None:
-    """``out[...] = rows.T`` for (channels, frames) rows into C-ordered (frames, channels).
-
-    Stereo is packed as pairs into words twice as wide (contiguous, where the
-    transposed copy is strided).
-    """
-    if rows.shape[0] != 2:
-        out[...] = rows.T
-        return
-    half = {2: np.uint16, 4: np.uint32}[rows.itemsize]
-    whole = {2: np.uint32, 4: np.uint64}[rows.itemsize]
-    packed = rows[0].view(half).astype(whole)
-    packed |= rows[1].view(half).astype(whole) << (8 * rows.itemsize)
-    out.reshape(-1).view(whole)[...] = packed
+def _silent(info: Any) -> AudioError:
+    return AudioError(
+        f"audio is silent ({info.message or 'below the -70 LUFS gate'}): there is no loudness "
+        "to normalize; pass normalize=False to write it as it is"
+    )
 
 
-def _write_atomically(data: np.ndarray, path: Path, rate: int, bit_depth: str) -> None:
-    import soundfile as sf
+def _export_lossless(
+    x: np.ndarray,
+    rate: int,
+    fmt: Format,
+    subtype: str,
+    temporaries: Temporaries,
+    tags: Mapping[str, str],
+    target: float | None,
+    ceiling: float,
+    tolerance: float,
+    dither_seed: int,
+) -> tuple[Path, dict[str, Any]]:
+    from audiolab._pcm import write_lossless
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_path(path)
-    try:
-        sf.write(temporary, data, rate, subtype=bit_depth, format="WAV")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    facts: dict[str, Any] = {"gain_db": 0.0, "limited": False, "input_lufs": None}
+    message, signal = None, None
+    if target is not None:
+        x, info, signal = _normalized(x, rate, target, ceiling)
+        if not math.isfinite(info.input_lufs) and not math.isfinite(info.output_lufs):
+            raise _silent(info)
+        facts = {"gain_db": info.gain_db, "limited": info.limited, "input_lufs": info.input_lufs}
+        message = info.message
+    else:
+        x = x.copy()  # the caller's samples: the quantizer works in place
+    written = write_lossless(
+        x, rate, fmt, subtype, temporaries, dither_seed=dither_seed, tags=tags,
+        description=tags.get("comment", ""), signal=signal,
+    )  # fmt: skip
+    measured = written.measured
+    if target is None and measured.lufs is not None:
+        facts["input_lufs"] = measured.lufs
+    within = None
+    if target is not None and measured.lufs is not None:
+        missed = _missed(measured.lufs, measured.true_peak_dbtp, written.clipped, target,
+                         ceiling, tolerance)  # fmt: skip
+        within = missed is None
+        message = None if within else (message or missed)
+    return written.temporary, {
+        "sample_rate": rate,
+        "channels": written.channels,
+        "bit_depth": subtype,
+        "duration_seconds": written.frames / rate,
+        "output_lufs": measured.lufs,
+        "true_peak_dbtp": measured.true_peak_dbtp,
+        "target_lufs": target,
+        "within_tolerance": within,
+        "clipped_samples": written.clipped,
+        "message": message,
+        "format": fmt.name,
+        **facts,
+    }
+
+
+def _export_lossy(
+    x: np.ndarray,
+    rate: int,
+    fmt: Format,
+    subtype: str,
+    temporaries: Temporaries,
+    tags: Mapping[str, str],
+    target: float | None,
+    ceiling: float,
+    tolerance: float,
+    compression_level: float | None,
+) -> tuple[Path, dict[str, Any]]:
+    from audiolab._lossy import encode_until_it_holds
+
+    normalized = None
+    if target is not None:
+
+        def normalized(aim: float, pre_ceiling: float) -> tuple[np.ndarray, Any]:
+            samples, info, _ = _normalized(x, rate, aim, pre_ceiling)
+            if not math.isfinite(info.input_lufs) and not math.isfinite(info.output_lufs):
+                raise _silent(info)
+            return samples, info
+
+    done = encode_until_it_holds(
+        normalized, temporaries=temporaries, fmt=fmt, subtype=subtype, rate=rate,
+        target_lufs=target if target is not None else 0.0, ceiling_db=ceiling,
+        tolerance_lu=tolerance, audio=x, tags=tags, compression_level=compression_level,
+    )  # fmt: skip
+    clipped = int(np.count_nonzero(np.abs(done.audio) > 1.0))
+    info = done.info
+    within = None
+    message = None
+    if target is not None and done.lufs is not None:
+        message = done.message or _missed(done.lufs, done.true_peak_dbtp, clipped, target,
+                                          ceiling, tolerance)  # fmt: skip
+        within = message is None
+    return done.temporary, {
+        "sample_rate": done.rate,
+        "channels": done.audio.shape[0],
+        "bit_depth": subtype,
+        "duration_seconds": done.audio.shape[1] / done.rate,
+        "input_lufs": info.input_lufs if info is not None else done.lufs,
+        "output_lufs": done.lufs,
+        "gain_db": info.gain_db if info is not None else 0.0,
+        "true_peak_dbtp": done.true_peak_dbtp,
+        "limited": bool(info.limited) if info is not None else False,
+        "target_lufs": target,
+        "within_tolerance": within,
+        "clipped_samples": clipped,
+        "message": message,
+        "format": fmt.name,
+        "encodes": done.encodes,
+    }
 
 
 def export_wav(
@@ -288,31 +537,27 @@ def export_wav(
     bit_depth: str = "PCM_16",
     tolerance_lu: float = 0.5,
     dither_seed: int = 0,
+    prompt: str | None = None,
+    model: str | None = None,
+    seed: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> ExportResult:
-    """Write audio as a WAV file at a loudness target, and verify the file.
+    """:func:`export` as a WAV file, whatever the extension of ``path``.
 
     Parameters
     ----------
     audio : numpy.ndarray or torch.Tensor
-        Mono or (channels, samples) with 1 or 2 channels; a (1, C, T) batch of
-        one, as MusicGen returns it, is fine. Any float dtype, or integer PCM.
+        Mono or (channels, samples) with 1 or 2 channels.
     path : str or Path
         The WAV file; parent folders are created.
     sample_rate : int
         8000 to 192000 Hz.
-    normalize : bool
-        Bring the loudness to ``target_lufs`` under ``true_peak_db``. Without
-        it the samples are written as they are (and may clip in PCM formats).
-    target_lufs : float
-        Integrated loudness of the file (BS.1770-4).
-    true_peak_db : float
-        True-peak ceiling in dBTP.
+    normalize, target_lufs, true_peak_db, tolerance_lu, dither_seed
+        As :func:`export` takes them.
     bit_depth : {'PCM_16', 'PCM_24', 'PCM_32', 'FLOAT'}
         soundfile subtype.
-    tolerance_lu : float
-        How far from the target still counts as ``within_tolerance``.
-    dither_seed : int
-        Seed of the PCM_16 dither.
+    prompt, model, seed, metadata
+        Tags, as :func:`export` takes them.
 
     Returns
     -------
@@ -324,148 +569,60 @@ def export_wav(
     AudioError
         Bad audio, rate, bit depth or options; silent audio or audio shorter
         than 400 ms with ``normalize=True``. Nothing is written then.
+    OSError
+        The file system failed, naming the path.
 
     Examples
     --------
     >>> import tempfile, os
-    >>> import numpy as np
     >>> from audiolab.testing import programme
     >>> target = os.path.join(tempfile.mkdtemp(), "takes", "a.wav")
-    >>> clip = programme(2.0, 48000)
-    >>> result = export_wav(clip, target, 48000, target_lufs=-23, bit_depth="PCM_24")
+    >>> result = export_wav(programme(2.0, 48000), target, 48000, target_lufs=-23,
+    ...                     bit_depth="PCM_24")
     >>> round(result.output_lufs, 1), result.bit_depth, result.path.parent.name
     (-23.0, 'PCM_24', 'takes')
     """
-    rate = _check_options(sample_rate, bit_depth, tolerance_lu)
-    x = as_audio(audio, max_channels=MAX_EXPORT_CHANNELS)
-    target = Path(path)
-    if target.is_dir():
-        raise AudioError(f"{str(target)!r} is a folder; give the WAV file's path")
-    long_enough = x.shape[1] >= round(loudness.MOMENTARY_S * rate)
-    limited, gain_db, message, input_lufs = False, 0.0, None, None
-    if normalize:
-        from audiolab.normalize import normalize as normalized
-
-        if not long_enough:
-            raise AudioError(
-                f"audio is {x.shape[1] / rate:.3f} s long: normalizing needs at least 0.4 s; "
-                "pass normalize=False to write it as it is"
-            )
-        x, info = normalized(x, rate, target_lufs, true_peak_db, measure_output=False)
-        if not math.isfinite(info.input_lufs):
-            raise AudioError(
-                "audio is silent (below the -70 LUFS gate): there is no loudness to normalize; "
-                "pass normalize=False to write it as it is"
-            )
-        limited, gain_db, message, input_lufs = (
-            info.limited,
-            info.gain_db,
-            info.message,
-            info.input_lufs,
-        )
-    elif long_enough:
-        input_lufs = loudness.integrated(x, rate)
-    if not normalize:  # the caller's samples: _quantize works in place
-        x = x.copy()
-    data, clipped = _quantize(x, bit_depth, dither_seed)
-    # The file is written while its samples are measured; then it is read back
-    # and must hold exactly the samples that were measured.
-    with ThreadPoolExecutor(1) as pool:
-        writing = pool.submit(_write_atomically, data, target, rate, bit_depth)
-        measured = _measure(x, rate)
-        writing.result()
-    return _verify(target, rate, bit_depth, data, measured, input_lufs, gain_db, limited,
-                   clipped, message, target_lufs if normalize else None, true_peak_db,
-                   tolerance_lu)  # fmt: skip
+    return export(
+        audio, path, sample_rate, format="wav", normalize=normalize, target_lufs=target_lufs,
+        true_peak_db=true_peak_db, bit_depth=bit_depth, tolerance_lu=tolerance_lu,
+        dither_seed=dither_seed, prompt=prompt, model=model, seed=seed, metadata=metadata,
+    )  # fmt: skip
 
 
-def _measure(values: np.ndarray, rate: int) -> tuple[float | None, float]:
-    """(integrated loudness or None under 400 ms, true peak) of float samples."""
-    if values.shape[1] >= round(loudness.MOMENTARY_S * rate):
-        report = loudness.report(values, rate)
-        return report.integrated_lufs, report.true_peak_dbtp
-    return None, loudness.true_peak(values, rate)
-
-
-def _verify(
-    path: Path,
-    rate: int,
-    bit_depth: str,
-    data: np.ndarray,
-    measured: tuple[float | None, float],
-    input_lufs: float | None,
-    gain_db: float,
-    limited: bool,
-    clipped: int,
-    message: str | None,
-    target_lufs: float | None,
-    true_peak_db: float,
-    tolerance_lu: float,
-) -> ExportResult:
-    """Read the file back: it must hold ``data``, whose loudness was ``measured``.
-
-    Should the file read back differently (it would be a soundfile bug), what
-    it holds is measured instead: the result always describes the file.
-    """
-    import soundfile as sf
-
-    with sf.SoundFile(path) as f:
-        facts = (f.samplerate, f.channels, f.subtype, f.frames)
-        written = f.read(dtype=data.dtype, always_2d=True)
-    if facts != (rate, data.shape[1], bit_depth, data.shape[0]):  # pragma: no cover
-        raise AudioError(f"{path} reads back as {facts}, not as written")
-    if not np.array_equal(written, data):  # it would be a bug in soundfile or the disk
-        measured = _measure(np.ascontiguousarray(sf.read(path, always_2d=True)[0].T), rate)
-    output_lufs, peak = measured
-    within = None
-    if target_lufs is not None and output_lufs is not None:
-        within = abs(output_lufs - target_lufs) <= tolerance_lu and peak <= true_peak_db
-    return ExportResult(
-        path=path,
-        file_size_bytes=path.stat().st_size,
-        sample_rate=rate,
-        channels=data.shape[1],
-        bit_depth=bit_depth,
-        duration_seconds=data.shape[0] / rate,
-        input_lufs=input_lufs,
-        output_lufs=output_lufs,
-        gain_db=gain_db,
-        true_peak_dbtp=peak,
-        limited=limited,
-        target_lufs=target_lufs,
-        within_tolerance=within,
-        clipped_samples=clipped,
-        message=message,
-    )
-
-
+# ------------------------------------------------------------------ batches
 def _export_item(
     audio: np.ndarray, path: str, sample_rate: int, options: dict[str, Any]
 ) -> ExportResult:
-    return export_wav(audio, path, sample_rate, **options)
+    return export(audio, path, sample_rate, **options)
 
 
-def export_wav_batch(
+def export_batch(
     audios: Sequence[Any],
     paths: Sequence[str | os.PathLike[str]],
-    sample_rate: int = 32000,
+    sample_rate: int,
     *,
+    gain: Gain = "each",
     jobs: int | None = None,
     client: Any = None,
     errors: Errors = "raise",
     progress: bool | None = False,
     **options: Any,
 ) -> list[ExportResult | Exception]:
-    """:func:`export_wav` for many clips; one bad clip does not lose the others.
+    """:func:`export` for many clips; one bad clip does not lose the others.
 
     Parameters
     ----------
     audios : sequence of audio
-        Each as :func:`export_wav` takes it (a (N, C, T) batch is a sequence).
+        Each as :func:`export` takes it (a (N, C, T) batch is a sequence).
     paths : sequence of str or Path
-        One per clip.
+        One per clip (each its own format, from its extension or ``format=``).
     sample_rate : int
         Of every clip.
+    gain : {"each", "shared"}
+        ``"each"``: every clip to the target. ``"shared"``: one gain for all
+        (sections of a piece, stems of a mix, takes of one prompt): the loudest
+        clip meets the target and none crosses the ceiling, so their relative
+        loudness is kept.
     jobs : int, optional
         Processes: one per core by default (None); 1 exports in this process.
     client : dask.distributed.Client, optional
@@ -477,7 +634,7 @@ def export_wav_batch(
     progress : bool or None
         A progress bar on stderr (None: when it is a terminal).
     **options
-        Keyword arguments of :func:`export_wav`.
+        Keyword arguments of :func:`export`.
 
     Returns
     -------
@@ -487,26 +644,25 @@ def export_wav_batch(
     Raises
     ------
     BatchExportError
-        After every other clip is written, when some failed; its ``results``
-        holds the ExportResult or the exception of each item.
+        With ``errors="raise"``, after every other clip is written, when some
+        failed; its ``results`` holds the ExportResult or the exception of each.
 
     Examples
     --------
     >>> import tempfile, os
-    >>> import numpy as np
     >>> from audiolab.testing import programme
     >>> folder = tempfile.mkdtemp()
-    >>> clips = [programme(1.0, 16000), np.full(16000, np.nan)]
-    >>> try:
-    ...     paths = [os.path.join(folder, n) for n in ("a.wav", "b.wav")]
-    ...     export_wav_batch(clips, paths, 16000, jobs=1)
-    ... except BatchExportError as err:
-    ...     print(sorted(err.errors), err.results[0].path.name)
-    [1] a.wav
+    >>> clips = [programme(2.0, 16000), 0.5 * programme(2.0, 16000)]
+    >>> paths = [os.path.join(folder, n) for n in ("a.flac", "b.flac")]
+    >>> a, b = export_batch(clips, paths, 16000, jobs=1)
+    >>> round(a.output_lufs, 1), round(b.output_lufs, 1)
+    (-16.0, -16.0)
     """
     from audiolab.batch import check_errors, run
 
     errors = check_errors(errors)
+    if gain not in ("each", "shared"):
+        raise AudioError(f"gain must be 'each' or 'shared', got {gain!r}")
     if len(audios) != len(paths):
         raise AudioError(f"got {len(audios)} clips but {len(paths)} paths")
     items: list[Any] = []
@@ -530,3 +686,51 @@ def export_wav_batch(
     if errors == "raise" and any(isinstance(r, Exception) for r in results):
         raise BatchExportError(results)
     return results
+
+
+def export_wav_batch(
+    audios: Sequence[Any],
+    paths: Sequence[str | os.PathLike[str]],
+    sample_rate: int = 32000,
+    *,
+    jobs: int | None = None,
+    client: Any = None,
+    errors: Errors = "raise",
+    progress: bool | None = False,
+    **options: Any,
+) -> list[ExportResult | Exception]:
+    """:func:`export_batch` of WAV files (:func:`export_wav` for many clips).
+
+    Parameters
+    ----------
+    audios, paths, sample_rate, jobs, client, errors, progress
+        As :func:`export_batch` takes them.
+    **options
+        Keyword arguments of :func:`export_wav`, and ``gain=``.
+
+    Returns
+    -------
+    list of ExportResult
+
+    Raises
+    ------
+    BatchExportError
+        With ``errors="raise"``, when some failed (after the others are written).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np
+    >>> from audiolab.testing import programme
+    >>> folder = tempfile.mkdtemp()
+    >>> clips = [programme(1.0, 16000), np.full(16000, np.nan)]
+    >>> try:
+    ...     paths = [os.path.join(folder, n) for n in ("a.wav", "b.wav")]
+    ...     export_wav_batch(clips, paths, 16000, jobs=1)
+    ... except BatchExportError as err:
+    ...     print(sorted(err.errors), err.results[0].path.name)
+    [1] a.wav
+    """
+    options.setdefault("bit_depth", "PCM_16")
+    return export_batch(audios, paths, sample_rate, jobs=jobs, client=client, errors=errors,
+                        progress=progress, format="wav", **options)  # fmt: skip
