@@ -15,9 +15,11 @@ every sample, :func:`audiolab.loudness.truepeak.envelope`) in four steps:
 4. smoothing with a triangular window spanning the look-ahead, so that the
    gain falls smoothly before a peak and stays under the gain each sample needs.
 
-The result is time-aligned with the input and as long. A gain ``g`` scales
-the envelope by ``g``, so one envelope serves every gain tried
-(:class:`Limiter`). :func:`limit` is the public, validating form.
+The gain is shaped on blocks of a few samples (a sixth of the look-ahead)
+and drawn as straight lines between their centres. The result is
+time-aligned with the input and as long. A gain ``g`` scales the envelope by
+``g``, so one envelope serves every gain tried (:class:`Limiter`).
+:func:`limit` is the public, validating form.
 
 Examples
 --------
@@ -215,7 +217,8 @@ class Limiter:
     sample_rate : int
         Hz.
     floor : float
-        The envelope is exact above this amplitude: the limiter is exact for
+        The true-peak envelope (:func:`audiolab.loudness.truepeak.block_envelope`)
+        is exact above this amplitude: the limiter is exact for
         every gain ``g`` and ceiling ``c`` with ``c / g >= floor``.
 
     Examples
@@ -223,7 +226,7 @@ class Limiter:
     >>> x = np.sin(2 * np.pi * 100 * np.arange(48000) / 48000)[np.newaxis]
     >>> limiter = Limiter(x, 48000, floor=0.25)
     >>> gain = limiter.sample_gain(2.0, 0.5)  # +6 dB into a -6 dBTP ceiling
-    >>> round(float((2.0 * x * gain).max()), 2), limiter.exact_for(2.0, 0.5)
+    >>> round(float((x * gain).max()), 2), limiter.exact_for(2.0, 0.5)
     (0.5, True)
     """
 
@@ -231,12 +234,15 @@ class Limiter:
         self.samples = samples
         self.sample_rate = sample_rate
         self.floor = floor
-        self.envelope = truepeak.envelope(samples, sample_rate, floor)
+        self.n_samples = samples.shape[1]
         ahead = max(1, round(LOOKAHEAD_S * sample_rate))
-        self.step = max(1, ahead // 8)  # the gain is shaped on blocks of `step` samples
+        # The gain is shaped on blocks of `step` samples, a power of two (so that the
+        # envelope's blocks of 64 points fall into whole blocks) about a sixth of the
+        # look-ahead: 16 samples at 32 to 48 kHz.
+        self.step = min(64, 1 << max(0, (ahead // 6).bit_length() - 1))
         self.reach = -(-ahead // self.step)  # the look-ahead in blocks
-        n = len(self.envelope)
-        self.block_peak = np.maximum.reduceat(self.envelope, np.arange(0, n, self.step))
+        #: The largest true-peak envelope value of every block of ``step`` samples.
+        self.block_peak = truepeak.block_envelope(samples, sample_rate, floor, self.step)
 
     def exact_for(self, gain: float, ceiling: float) -> bool:
         """Whether the envelope is exact wherever ``gain`` takes it over ``ceiling``.
@@ -291,7 +297,12 @@ class Limiter:
         return block
 
     def sample_gain(self, gain: float, ceiling: float, release: Release = Release()) -> np.ndarray:
-        """The limiter's gain at every sample: :meth:`block_gain` between the block centres.
+        """The gain and the limiter's gain at every sample, ``gain`` times :meth:`block_gain`
+        between the block centres.
+
+        Never above what a sample needs: each block's value is at most the need
+        of its neighbours on either side (see :meth:`block_gain`), and between two
+        centres the line stays under the smaller of their needs.
 
         Parameters
         ----------
@@ -302,15 +313,11 @@ class Limiter:
         Returns
         -------
         numpy.ndarray
-            (samples,), 0 to 1, never above what each sample needs.
+            (samples,), from 0 to ``gain``.
         """
-        n = len(self.envelope)
-        out = between_centres(self.block_gain(gain, ceiling, release), self.step)[:n]
-        # exact at the edges, where the windows are cut: the need of every sample
-        need = np.multiply(self.envelope, gain / ceiling)
-        np.maximum(need, 1.0, out=need)
-        np.reciprocal(need, out=need)
-        return np.minimum(out, need, out=out)
+        block = self.block_gain(gain, ceiling, release)
+        block *= gain
+        return between_centres(block, self.step)[: self.n_samples]
 
 
 def limit(
@@ -364,11 +371,12 @@ def limit(
     x = as_audio(audio)
     ceiling = 10.0 ** (ceiling_db / 20.0)
     limiter = Limiter(x, rate, floor=ceiling)
-    if limiter.envelope.max() <= ceiling:
+    if limiter.block_peak.max() <= ceiling:
         if out is None:
             return x.copy(), 0.0
         if out is not x:
             out[...] = x
         return out, 0.0
-    gain = limiter.sample_gain(1.0, ceiling, Release(release_s, fast_release_s))
-    return np.multiply(x, gain, out=out), -20.0 * math.log10(float(gain.min()))
+    block = limiter.block_gain(1.0, ceiling, Release(release_s, fast_release_s))
+    gain = between_centres(block, limiter.step)[: x.shape[1]]
+    return np.multiply(x, gain, out=out), -20.0 * math.log10(float(block.min()))

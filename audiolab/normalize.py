@@ -84,7 +84,7 @@ RELEASES = (Release(), Release(0.010, None), Release(0.001, None))
 #: The limiter runs this much louder than the target, so that the trim goes down.
 _AIM_ABOVE_LU = 0.05
 _MEASURED_PASSES = 4  # limited and measured results per release before the next one
-_FLOOR_DB = 3.0  # the envelope is exact for gains up to this much above the one it is for
+_FLOOR_DB = 1.5  # the envelope is exact for gains up to this much above the one it is for
 _NEAR_DB = 6.0  # passes this close in gain correct the prediction along a line
 _PREDICTIONS = 40  # predictions of the limited loudness per measured pass
 
@@ -228,23 +228,39 @@ def _solve_gain(
 
     The loudness after the limiter does not fall as the gain grows (where the
     limiter holds a peak at the ceiling, more gain changes nothing there;
-    elsewhere it adds loudness), so regula falsi with the Illinois correction
-    between the ends. When even ``high_db`` falls short, returns the knee
-    instead, the least gain within KNEE_LU of that loudest result, and the
-    loudest predicted loudness.
+    elsewhere it adds loudness). Secant steps up from ``low_db`` (a limiter
+    that only touches the peaks adds nearly a dB per dB), growing while the
+    loudness grows slowly, until the aim is passed; then regula falsi with
+    the Illinois correction. When even ``high_db`` falls short, returns the
+    knee instead, the least gain within KNEE_LU of that loudest result, and
+    the loudest predicted loudness.
     """
-    top = at(high_db)
-    if top < aim_lufs:
+    low = (low_db, at(low_db))
+    if low[1] >= aim_lufs:
+        return low_db, None
+    step = aim_lufs - low[1]
+    high: tuple[float, float] | None = None
+    for _ in range(_PREDICTIONS):  # up, until the aim is passed
+        gain = min(low[0] + max(step, 0.01), high_db)
+        lufs = at(gain)
+        if abs(lufs - aim_lufs) <= 0.002:
+            return gain, None
+        if lufs > aim_lufs:
+            high = (gain, lufs)
+            break
+        slope = (lufs - low[1]) / (gain - low[0])
+        if gain >= high_db:
+            break
+        step = 4.0 * (gain - low[0]) if slope < 0.25 else 1.1 * (aim_lufs - lufs) / slope
+        low = (gain, lufs)
+    if high is None:  # out of reach: the knee of the loudest result
+        top = at(high_db)
         short, enough = low_db, high_db
         while enough - short > 0.01:
             middle = 0.5 * (short + enough)
             short, enough = (short, middle) if at(middle) >= top - KNEE_LU else (middle, enough)
         return enough, top
-    low, high = (low_db, at(low_db)), (high_db, top)
-    if low[1] >= aim_lufs:
-        return low_db, None
-    side = 0
-    gain = high_db
+    side, gain = 0, high[0]
     for _ in range(_PREDICTIONS):
         weight_low, weight_high = aim_lufs - low[1], high[1] - aim_lufs
         if side == -1:
@@ -276,7 +292,6 @@ def _limited_pass(
     aim_db = ceiling_db - LIMITER_HEADROOM_DB
     for _ in range(4):
         curve = limiter.sample_gain(gain, 10.0 ** (aim_db / 20.0), release)
-        curve *= gain
         out = np.multiply(samples, curve)
         if not truepeak.exceeds(out, rate, ceiling):
             break
@@ -307,7 +322,7 @@ def _limit_to_target(
     limiter = exact_limiter(gain_db)
     predict = _Prediction(source, limiter)
     # the limiter takes MAX_REDUCTION_DB off the true peak (the envelope's largest value)
-    most_db = max(gain_db, MAX_REDUCTION_DB + aim_db - to_db(float(limiter.envelope.max())))
+    most_db = max(gain_db, MAX_REDUCTION_DB + aim_db - to_db(float(limiter.block_peak.max())))
     aim_lufs = target_lufs + _AIM_ABOVE_LU
     made: list[_Pass] = []
     why = ""
