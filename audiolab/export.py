@@ -253,12 +253,20 @@ def _check_options(
     return rate
 
 
-def _normalized(x: np.ndarray, rate: int, target_lufs: float, ceiling_db: float) -> Any:
-    """``(samples, info, analysis or None)``: ``x`` normalized (a new array)."""
-    from audiolab.normalize import normalize
+def _normalized(
+    source: Any, dc: tuple[float, ...], target_lufs: float, ceiling_db: float, consume: bool
+) -> tuple[np.ndarray, Any, Any]:
+    """``(samples, info, analysis)``: the analysed input normalized (one K-weighting, none after).
 
-    samples, info = normalize(x, rate, target_lufs, ceiling_db, measure_output=False)
-    return samples, info, None
+    ``consume``: the source's samples may be overwritten (a lossless file is
+    made once; a lossy one may be normalized again at another aim).
+    """
+    from audiolab.normalize import normalize_analysis
+
+    signal, info = normalize_analysis(
+        source, target_lufs, ceiling_db, dc_offset=dc, consume=consume, measure_peak=False
+    )
+    return signal.samples, info, signal
 
 
 def _missed(
@@ -396,30 +404,34 @@ def export(
                 "or write FLOAT WAV"
             )
     target = float(target_lufs) if normalize else None
+    source: Any = None
+    if normalize:
+        from audiolab.normalize import analyse_input
+
+        source = analyse_input(x, file_rate)  # the input analysed once, its DC removed
+        if not math.isfinite(source[0].integrated()):
+            raise AudioError(
+                "audio is silent (below the -70 LUFS gate): there is no loudness to normalize; "
+                "pass normalize=False to write it as it is"
+            )
     with Temporaries(destination) as temporaries:
         if fmt.lossy:
             result = _export_lossy(
-                x, file_rate, fmt, subtype, temporaries, tags, target, float(true_peak_db),
-                float(tolerance_lu), compression_level,
+                x, source, file_rate, fmt, subtype, temporaries, tags, target,
+                float(true_peak_db), float(tolerance_lu), compression_level,
             )  # fmt: skip
         else:
             result = _export_lossless(
-                x, file_rate, fmt, subtype, temporaries, tags, target, float(true_peak_db),
-                float(tolerance_lu), int(dither_seed),
+                x, source, file_rate, fmt, subtype, temporaries, tags, target,
+                float(true_peak_db), float(tolerance_lu), int(dither_seed),
             )  # fmt: skip
         temporaries.commit(result[0])
     return ExportResult(path=destination, file_size_bytes=destination.stat().st_size, **result[1])
 
 
-def _silent(info: Any) -> AudioError:
-    return AudioError(
-        f"audio is silent ({info.message or 'below the -70 LUFS gate'}): there is no loudness "
-        "to normalize; pass normalize=False to write it as it is"
-    )
-
-
 def _export_lossless(
     x: np.ndarray,
+    source: Any,
     rate: int,
     fmt: Format,
     subtype: str,
@@ -435,9 +447,7 @@ def _export_lossless(
     facts: dict[str, Any] = {"gain_db": 0.0, "limited": False, "input_lufs": None}
     message, signal = None, None
     if target is not None:
-        x, info, signal = _normalized(x, rate, target, ceiling)
-        if not math.isfinite(info.input_lufs) and not math.isfinite(info.output_lufs):
-            raise _silent(info)
+        x, info, signal = _normalized(source[0], source[1], target, ceiling, consume=True)
         facts = {"gain_db": info.gain_db, "limited": info.limited, "input_lufs": info.input_lufs}
         message = info.message
     else:
@@ -473,6 +483,7 @@ def _export_lossless(
 
 def _export_lossy(
     x: np.ndarray,
+    source: Any,
     rate: int,
     fmt: Format,
     subtype: str,
@@ -489,9 +500,7 @@ def _export_lossy(
     if target is not None:
 
         def normalized(aim: float, pre_ceiling: float) -> tuple[np.ndarray, Any]:
-            samples, info, _ = _normalized(x, rate, aim, pre_ceiling)
-            if not math.isfinite(info.input_lufs) and not math.isfinite(info.output_lufs):
-                raise _silent(info)
+            samples, info, _ = _normalized(source[0], source[1], aim, pre_ceiling, consume=False)
             return samples, info
 
     done = encode_until_it_holds(

@@ -58,6 +58,7 @@ __all__ = [
     "analyse",
     "gain_for_loudness",
     "gated_loudness",
+    "gating_powers",
     "hop_subblocks",
     "to_db",
     "to_lufs",
@@ -206,6 +207,33 @@ def gain_for_loudness(powers: np.ndarray, target_lufs: float) -> float | None:
     miss = np.maximum(np.log(_ABSOLUTE_GATE_POWER / (p * gain)), 0.0)
     miss += np.maximum(np.log(np.append(p[1:], 0.0) * gain / _ABSOLUTE_GATE_POWER), 0.0)
     return float(gain_db[int(np.argmin(miss))])
+
+
+def gating_powers(energy: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Mean square of every 400 ms gating block, one every 100 ms (BS.1770-4 eq. 3-4).
+
+    Parameters
+    ----------
+    energy : numpy.ndarray
+        Channel-weighted energy of every 1 ms sub-block.
+    bounds : numpy.ndarray
+        The sample index of every grid line (one more than the energies).
+
+    Returns
+    -------
+    numpy.ndarray
+        Empty under 400 ms.
+
+    Examples
+    --------
+    >>> bounds = np.arange(0, 8001, 8)  # 1 s at 8 kHz
+    >>> gating_powers(np.full(1000, 8.0), bounds)
+    array([1., 1., 1., 1., 1., 1., 1.])
+    """
+    cumulative = np.concatenate(([0.0], np.cumsum(energy)))
+    ends = np.arange(MOMENTARY_SUBBLOCKS, len(bounds), GATING_STEP_SUBBLOCKS)
+    total = cumulative[ends] - cumulative[ends - MOMENTARY_SUBBLOCKS]
+    return np.maximum(total, 0.0) / (bounds[ends] - bounds[ends - MOMENTARY_SUBBLOCKS])
 
 
 def hop_subblocks(hop_s: float) -> int:

@@ -7,11 +7,12 @@ the oversampled rate reaches at least 192 kHz at every input rate
 exactly that of interpolating every point, but only the blocks of points
 that two cheap bounds cannot rule out are interpolated (:class:`PeakSearch`).
 
-Three questions are answered on validated ``(channels, samples)`` float64
+Four questions are answered on validated ``(channels, samples)`` float64
 arrays (the public, validating forms are in :mod:`audiolab.loudness.meter`):
 :func:`peaks` (sample and true peak), :func:`exceeds` (is the true peak
 above a level? what a limiter asks) and :func:`envelope` (the oversampled
-magnitude around every sample, which a limiter reads its gain from).
+magnitude around every sample) or :func:`block_envelope` (its maximum over
+blocks of samples, which a limiter reads its gain from).
 
 Examples
 --------
@@ -41,6 +42,7 @@ from audiolab.loudness.constants import (
 
 __all__ = [
     "PeakSearch",
+    "block_envelope",
     "channel_peaks",
     "envelope",
     "exceeds",
@@ -488,3 +490,71 @@ def envelope(x: np.ndarray, sr: int, floor: float = 0.0) -> np.ndarray:
     for other in envelopes[1:]:
         np.maximum(out, other, out=out)
     return out
+
+
+def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarray:
+    """:func:`envelope` at its largest over every block of ``step`` samples.
+
+    The same values as ``envelope(x, sr, floor)`` reduced by a maximum over
+    ``[k * step, (k + 1) * step)`` (the last block may be shorter), without
+    the per-sample array: the sample magnitudes are reduced a piece at a time,
+    and the interpolated points of each candidate block go straight to the
+    blocks of the two samples beside them.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float64 (channels, samples).
+    sr : int
+        Sample rate in Hz.
+    floor : float
+        Amplitude: only values above it are exact, as in :func:`envelope`.
+    step : int
+        Samples per block: a power of two up to 64.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``ceil(samples / step)`` amplitudes.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    >>> block_envelope(x, 48000, 0.0, 4).round(2)
+    array([1.26, 0.1 ])
+    """
+    if _PEAK_BLOCK % step:
+        raise ValueError(f"step must divide {_PEAK_BLOCK}, got {step}")
+    n = x.shape[1]
+    n_blocks = -(-n // step)
+    per = _PEAK_BLOCK // step  # blocks of samples per block of points
+
+    def channel(c: int) -> np.ndarray:
+        out = np.zeros(n_blocks)
+        whole = n // step
+        if whole:
+            out[:whole] = _row_abs_max(x[c, : whole * step], step)
+        if n > whole * step:
+            out[whole] = np.abs(x[c, whole * step :]).max()
+        search = PeakSearch(x[c], sr, floor, above_samples=False)
+        offsets = np.arange(per)
+        for first in range(0, search.candidates.size, _PEAK_BATCH):
+            chosen = search.candidates[first : first + _PEAK_BATCH]
+            values = search.point_peaks(chosen)  # point 64 b + i lies between samples p - 1, p
+            blocks = chosen[:, np.newaxis] * per + offsets  # the blocks of samples p
+            # through sample p: points step j .. step j + step - 1 of the block of points
+            groups = values.reshape(len(chosen), per, step).max(axis=2)
+            inside = blocks < n_blocks
+            out[blocks[inside]] = np.maximum(out[blocks[inside]], groups[inside])
+            # through sample p - 1: point step j belongs to the block before
+            before = blocks - 1
+            inside = (before >= 0) & (before < n_blocks)
+            firsts = values[:, ::step]
+            out[before[inside]] = np.maximum(out[before[inside]], firsts[inside])
+        return out
+
+    found = per_channel(channel, x.shape[0], n)
+    result = found[0]
+    for other in found[1:]:
+        np.maximum(result, other, out=result)
+    return result

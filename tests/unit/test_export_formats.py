@@ -241,8 +241,8 @@ def test_a_ceiling_above_0_dbtp_is_refused_for_integer_pcm_and_allowed_for_float
 def test_a_clipped_sample_is_never_within_tolerance(clip, tmp_path, monkeypatch) -> None:
     import audiolab.export as export_module
 
-    def overshooting(x, rate, target, ceiling):  # a normalizer that lets a peak through
-        y = x / np.abs(x).max() * 0.5
+    def overshooting(source, dc, target, ceiling, consume):  # it lets a peak through
+        y = source.samples / np.abs(source.samples).max() * 0.5
         y[0, 100] = 1.2
         return y, type("Info", (), {"input_lufs": -20.0, "output_lufs": -16.0, "gain_db": 0.0,
                                     "limited": False, "message": None})(), None  # fmt: skip
