@@ -241,12 +241,12 @@ def _why(kept: Encoded, fmt: Format, target: float, ceiling: float, tolerance: f
         )
     if kept.lufs is None or abs(kept.lufs - target) <= tolerance:
         return None
-    said = getattr(kept.info, "message", None)
-    if said and not kept.info.reached_target:
+    if kept.info is not None and not kept.info.reached_target:
         return (
-            f"{said} (the {fmt.name} encoder adds true peak, so the audio was limited to "
-            f"{kept.pre_ceiling_db:.2f} dBTP before it; the decoded file measures "
-            f"{kept.lufs:.2f} LUFS)"
+            f"cannot reach {target:g} LUFS under {ceiling:g} dBTP as {fmt.name}: its encoder "
+            f"adds true peak, so the audio had to be limited to {kept.pre_ceiling_db:.2f} dBTP "
+            f"before it, where the limiter reaches {kept.info.output_lufs:.2f} LUFS; the "
+            f"decoded file measures {kept.lufs:.2f} LUFS, {tries}"
         )
     return (
         f"the decoded {fmt.name} file measures {kept.lufs:.2f} LUFS, "

@@ -202,13 +202,24 @@ def full_grid() -> list[Case]:
     return cases
 
 
+#: The cases of issue 15's report, always in the CI grid: a take near the absolute gate
+#: to every target, loud targets on transient material, and a low sample rate.
+REGRESSIONS = (
+    *(Case("music", -67.7, target, 32000, 2, "wav", "PCM_16") for target in TARGETS),
+    Case("bursty", -23.0, -9.0, 48000, 2, "wav", "PCM_16"),
+    Case("transient", -23.0, -9.0, 48000, 2, "wav", "PCM_16"),
+    Case("music", -23.0, -9.0, 16000, 2, "wav", "PCM_16"),
+)
+
+
 def ci_grid() -> list[Case]:
     """A representative grid for CI: every material, level, target, rate and format.
 
     Every format meets every material once; the level, target, rate and
-    channels go round so each value of each appears with several formats.
+    channels go round so each value of each appears with several formats;
+    then the :data:`REGRESSIONS`.
     """
-    cases = []
+    cases = list(REGRESSIONS)
     for i, (material, (fmt, depth)) in enumerate(itertools.product(MATERIALS, FORMATS)):
         level = LEVELS[i % len(LEVELS)]
         target = TARGETS[(i // 2) % len(TARGETS)]
@@ -259,6 +270,8 @@ class Outcome:
 
     @property
     def reason(self) -> str:
+        if not self.error and self.within and self.true_peak is not None:
+            return "true peak over the ceiling by the 16x reference (audiolab's meter: under)"
         return reason_of(self.error or self.message or "")
 
 
@@ -267,7 +280,7 @@ def reason_of(text: str) -> str:
     lowered = text.lower()
     for key, reason in (
         ("cannot reach", "target above what the limiter reaches under the ceiling"),
-        ("silent", "silent input"),
+        ("silent", "silent input (no block above the -70 LUFS gate)"),
         ("encoder", "the codec raises the true peak"),
         ("clipped", "clipped samples"),
     ):
