@@ -254,18 +254,23 @@ def _check_options(
 
 
 def _normalized(
-    source: Any, dc: tuple[float, ...], target_lufs: float, ceiling_db: float, consume: bool
+    source: Any, target_lufs: float, ceiling_db: float, consume: bool, shift_db: float = 0.0
 ) -> tuple[np.ndarray, Any, Any]:
     """``(samples, info, analysis)``: the analysed input normalized (one K-weighting, none after).
 
-    ``consume``: the source's samples may be overwritten (a lossless file is
-    made once; a lossy one may be normalized again at another aim).
+    ``source`` is ``(analysis, dc_offset, shared gain or None)``. ``consume``:
+    the source's samples may be overwritten (a lossless file is made once; a
+    lossy one may be normalized again at another aim, ``shift_db`` off the
+    shared gain).
     """
     from audiolab.normalize import normalize_analysis
 
+    analysis, dc, gain_db = source
+    fixed = None if gain_db is None else gain_db + shift_db
     signal, info = normalize_analysis(
-        source, target_lufs, ceiling_db, dc_offset=dc, consume=consume, measure_peak=False
-    )
+        analysis, target_lufs, ceiling_db, dc_offset=dc, gain_db=fixed, consume=consume,
+        measure_peak=False,
+    )  # fmt: skip
     return signal.samples, info, signal
 
 
@@ -374,6 +379,34 @@ def export(
     >>> result.sample_rate, result.within_tolerance, result.true_peak_dbtp <= -1.0
     (48000, True, True)
     """
+    return _export(
+        audio, path, sample_rate, None, format=format, normalize=normalize,
+        target_lufs=target_lufs, true_peak_db=true_peak_db, bit_depth=bit_depth,
+        tolerance_lu=tolerance_lu, dither_seed=dither_seed, prompt=prompt, model=model,
+        seed=seed, metadata=metadata, compression_level=compression_level,
+    )  # fmt: skip
+
+
+def _export(
+    audio: Any,
+    path: str | os.PathLike[str],
+    sample_rate: int,
+    gain_db: float | None,
+    *,
+    format: str | None = None,
+    normalize: bool = True,
+    target_lufs: float = -16.0,
+    true_peak_db: float = -1.0,
+    bit_depth: str | None = None,
+    tolerance_lu: float = 0.5,
+    dither_seed: int = 0,
+    prompt: str | None = None,
+    model: str | None = None,
+    seed: int | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    compression_level: float | None = None,
+) -> ExportResult:
+    """:func:`export`; with ``gain_db`` (a shared gain) that gain instead of the target's."""
     destination = check_destination(path)
     fmt = format_for(destination, format)
     subtype = subtype_for(fmt, bit_depth)
@@ -408,12 +441,15 @@ def export(
     if normalize:
         from audiolab.normalize import analyse_input
 
-        source = analyse_input(x, file_rate)  # the input analysed once, its DC removed
-        if not math.isfinite(source[0].integrated()):
+        signal, dc = analyse_input(x, file_rate)  # the input analysed once, its DC removed
+        if not math.isfinite(signal.integrated()):
             raise AudioError(
                 "audio is silent (below the -70 LUFS gate): there is no loudness to normalize; "
                 "pass normalize=False to write it as it is"
             )
+        if gain_db is not None:  # a shared gain: this clip's target is what it gives
+            target = signal.scaled(gain_db).integrated()
+        source = (signal, dc, gain_db)
     with Temporaries(destination) as temporaries:
         if fmt.lossy:
             result = _export_lossy(
@@ -447,7 +483,7 @@ def _export_lossless(
     facts: dict[str, Any] = {"gain_db": 0.0, "limited": False, "input_lufs": None}
     message, signal = None, None
     if target is not None:
-        x, info, signal = _normalized(source[0], source[1], target, ceiling, consume=True)
+        x, info, signal = _normalized(source, target, ceiling, consume=True)
         facts = {"gain_db": info.gain_db, "limited": info.limited, "input_lufs": info.input_lufs}
         message = info.message
     else:
@@ -500,7 +536,9 @@ def _export_lossy(
     if target is not None:
 
         def normalized(aim: float, pre_ceiling: float) -> tuple[np.ndarray, Any]:
-            samples, info, _ = _normalized(source[0], source[1], aim, pre_ceiling, consume=False)
+            # a shared gain moves by the aim's correction (what the codec moved), no more
+            shift = aim - target if target is not None else 0.0
+            samples, info, _ = _normalized(source, aim, pre_ceiling, consume=False, shift_db=shift)
             return samples, info
 
     done = encode_until_it_holds(
@@ -600,9 +638,20 @@ def export_wav(
 
 # ------------------------------------------------------------------ batches
 def _export_item(
-    audio: np.ndarray, path: str, sample_rate: int, options: dict[str, Any]
+    audio: np.ndarray, path: str, sample_rate: int, gain_db: float | None, options: dict[str, Any]
 ) -> ExportResult:
-    return export(audio, path, sample_rate, **options)
+    return _export(audio, path, sample_rate, gain_db, **options)
+
+
+def _shared_gain(items: list[Any], sample_rate: Any, options: Mapping[str, Any]) -> float | None:
+    """The one gain that brings the loudest valid clip to the target (None: all silent)."""
+    from audiolab.normalize import analyse_input, shared_gain_db
+
+    rate = check_sample_rate(sample_rate)
+    target = _number("target_lufs", options.get("target_lufs", -16.0), MIN_TARGET_LUFS,
+                     MAX_TARGET_LUFS, "LUFS")  # fmt: skip
+    sources = [analyse_input(x, rate)[0] for x in items if not isinstance(x, Exception)]
+    return shared_gain_db(sources, target) if sources else None
 
 
 def export_batch(
@@ -681,9 +730,12 @@ def export_batch(
         except AudioError as err:
             items.append(err)
     work = [i for i, item in enumerate(items) if not isinstance(item, Exception)]
+    gain_db = None
+    if gain == "shared" and options.get("normalize", True):
+        gain_db = _shared_gain(items, sample_rate, options)
     done = run(
         _export_item,
-        [(items[i], os.fspath(paths[i]), sample_rate, options) for i in work],
+        [(items[i], os.fspath(paths[i]), sample_rate, gain_db, options) for i in work],
         jobs=jobs,
         client=client,
         progress=progress,

@@ -241,8 +241,8 @@ def test_a_ceiling_above_0_dbtp_is_refused_for_integer_pcm_and_allowed_for_float
 def test_a_clipped_sample_is_never_within_tolerance(clip, tmp_path, monkeypatch) -> None:
     import audiolab.export as export_module
 
-    def overshooting(source, dc, target, ceiling, consume):  # it lets a peak through
-        y = source.samples / np.abs(source.samples).max() * 0.5
+    def overshooting(source, target, ceiling, consume):  # it lets a peak through
+        y = source[0].samples / np.abs(source[0].samples).max() * 0.5
         y[0, 100] = 1.2
         return y, type("Info", (), {"input_lufs": -20.0, "output_lufs": -16.0, "gain_db": 0.0,
                                     "limited": False, "message": None})(), None  # fmt: skip
@@ -349,3 +349,36 @@ def test_a_batch_of_mixed_formats_writes_each_in_its_own(clip, tmp_path) -> None
     assert [r.format for r in results] == ["WAV", "FLAC", "OPUS"]
     assert all(r.within_tolerance for r in results)
     assert json.loads(json.dumps(results[2].to_dict()))["format"] == "OPUS"
+
+
+def test_a_shared_gain_keeps_the_clips_relative_loudness(clip, tmp_path) -> None:
+    from audiolab.normalize import normalize_group
+
+    clips = [clip, 0.5 * clip, 0.1 * clip]
+    paths = [tmp_path / "loud.wav", tmp_path / "half.flac", tmp_path / "tenth.ogg"]
+    results = export_batch(clips, paths, SR, gain="shared", target_lufs=-14.0, jobs=1)
+    measured = [loudness.integrated(*decoded(r.path)) for r in results]
+    assert measured[0] == pytest.approx(-14.0, abs=0.1)
+    assert measured[0] - measured[1] == pytest.approx(20 * np.log10(2), abs=0.1)
+    assert measured[0] - measured[2] == pytest.approx(20.0, abs=0.1)
+    grouped = normalize_group(clips, SR, target_lufs=-14.0)
+    for result, (_, info) in zip(results, grouped, strict=True):
+        assert result.within_tolerance and result.target_lufs == pytest.approx(info.target_lufs)
+    each = export_batch(clips, [tmp_path / f"e{i}.wav" for i in range(3)], SR, jobs=1,
+                        target_lufs=-14.0)  # fmt: skip
+    assert all(r.output_lufs == pytest.approx(-14.0, abs=0.1) for r in each)
+
+
+def test_a_shared_gain_never_crosses_the_ceiling(tmp_path) -> None:
+    gentle = programme(3.0, SR, seed=1) * 0.05
+    spiky = gentle.copy()
+    spiky[:, :: SR // 2] = 0.9  # one quiet clip with full-scale clicks
+    results = export_batch([gentle * 4, spiky], [tmp_path / "a.wav", tmp_path / "b.wav"], SR,
+                           gain="shared", target_lufs=-12.0, jobs=1)  # fmt: skip
+    assert all(r.true_peak_dbtp <= -1.0 for r in results)
+    assert results[1].limited and results[1].within_tolerance
+
+
+def test_gain_must_be_each_or_shared(clip, tmp_path) -> None:
+    with pytest.raises(AudioError, match="gain must be 'each' or 'shared'"):
+        export_batch([clip], [tmp_path / "a.wav"], SR, gain="album")
