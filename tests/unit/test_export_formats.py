@@ -239,7 +239,7 @@ def test_a_ceiling_above_0_dbtp_is_refused_for_integer_pcm_and_allowed_for_float
 
 
 def test_a_clipped_sample_is_never_within_tolerance(clip, tmp_path, monkeypatch) -> None:
-    import audiolab.export as export_module
+    import audiolab._writing as writing
 
     def overshooting(source, target, ceiling, consume):  # it lets a peak through
         y = source[0].samples / np.abs(source[0].samples).max() * 0.5
@@ -247,7 +247,7 @@ def test_a_clipped_sample_is_never_within_tolerance(clip, tmp_path, monkeypatch)
         return y, type("Info", (), {"input_lufs": -20.0, "output_lufs": -16.0, "gain_db": 0.0,
                                     "limited": False, "message": None})(), None  # fmt: skip
 
-    monkeypatch.setattr(export_module, "_normalized", overshooting)
+    monkeypatch.setattr(writing, "_normalized", overshooting)
     result = export(clip, tmp_path / "c.wav", SR, tolerance_lu=100)
     assert result.clipped_samples == 1 and result.within_tolerance is False
     assert result.message == "1 samples clipped at full scale"
