@@ -3,6 +3,7 @@
 Loudness-normalized to a target (-16 LUFS by default) under a true-peak
 ceiling, measured, and catalogued with the prompt and settings that made it.
 
+    export(audio, path, sample_rate)       normalize, write WAV/FLAC/Ogg/Opus/MP3, verify
     export_wav(audio, path, sample_rate)   normalize, write, verify
     measure(path_or_audio)                 file facts, loudness, tempo, key, statistics
     Store(root).save(audio, sample_rate)   date tree + SQLite catalog (or audiolab.store(...))
@@ -32,7 +33,14 @@ from typing import Any
 from audiolab import loudness
 from audiolab.compat import AudioExporter, AudioFileManager, AudioMetadataExtractor
 from audiolab.errors import AudioError, BatchError, ModelNotAvailableError, StoreError
-from audiolab.export import BatchExportError, ExportResult, export_wav, export_wav_batch
+from audiolab.export import (
+    BatchExportError,
+    ExportResult,
+    export,
+    export_batch,
+    export_wav,
+    export_wav_batch,
+)
 from audiolab.generate import Generation, generate
 from audiolab.loudness import LoudnessReport
 from audiolab.measure import Measurement, measure, measure_many
@@ -81,6 +89,8 @@ __all__ = [
     "Record",
     "Store",
     "StoreError",
+    "export",
+    "export_batch",
     "export_wav",
     "export_wav_batch",
     "generate",

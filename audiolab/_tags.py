@@ -42,18 +42,19 @@ audiolab: ...
 
 from __future__ import annotations
 
-import datetime as _dt
 import errno
 import math
 import os
 import shutil
 import struct
-import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from audiolab.errors import AudioError
+
+if TYPE_CHECKING:
+    import datetime as _dt
 
 __all__ = [
     "BEXT_UNKNOWN",
@@ -106,6 +107,8 @@ def ascii_text(text: str) -> str:
     >>> ascii_text("Café — ♪")
     'Cafe ? ?'
     """
+    import unicodedata
+
     decomposed = unicodedata.normalize("NFKD", text)
     kept = "".join(c for c in decomposed if not unicodedata.combining(c))
     return kept.encode("ascii", "replace").decode("ascii")
@@ -154,6 +157,8 @@ def file_tags(
     >>> file_tags("MP3", prompt="Café", date="2024-05-01")["title"]
     'Cafe'
     """
+    import datetime as _dt
+
     from audiolab import __version__
 
     extra = dict(metadata or {})
@@ -234,6 +239,8 @@ def bext_chunk(
     >>> int.from_bytes(chunk[8 + 412:8 + 414], "little", signed=True)
     -1604
     """
+    import datetime as _dt
+
     from audiolab import __version__
 
     stamp = (when or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc)

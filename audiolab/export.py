@@ -54,15 +54,12 @@ from typing import Any, Literal
 import numpy as np
 
 from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio
-from audiolab._formats import FORMATS, format_of
-from audiolab._writing import export_file, export_item, shared_gain
 from audiolab.batch import Errors
 from audiolab.errors import AudioError, BatchError
 from audiolab.policy import BIT_DEPTHS
 
 __all__ = [
     "BIT_DEPTHS",
-    "FORMATS",
     "BatchExportError",
     "ExportResult",
     "export",
@@ -275,6 +272,8 @@ def export(
     >>> result.sample_rate, result.within_tolerance, result.true_peak_dbtp <= -1.0
     (48000, True, True)
     """
+    from audiolab._writing import export_file
+
     fields = export_file(
         audio, path, sample_rate, None, format=format, normalize=normalize,
         target_lufs=target_lufs, true_peak_db=true_peak_db, bit_depth=bit_depth,
@@ -351,6 +350,8 @@ def export_wav(
 def _export_batch_item(
     audio: np.ndarray, path: str, sample_rate: int, gain_db: float | None, options: dict[str, Any]
 ) -> ExportResult:
+    from audiolab._writing import export_item
+
     return ExportResult(**export_item(audio, path, sample_rate, gain_db, options))
 
 
@@ -432,6 +433,8 @@ def export_batch(
     work = [i for i, item in enumerate(items) if not isinstance(item, Exception)]
     gain_db = None
     if gain == "shared" and options.get("normalize", True):
+        from audiolab._writing import shared_gain
+
         gain_db = shared_gain(items, sample_rate, options)
     done = run(
         _export_batch_item,
@@ -495,3 +498,39 @@ def export_wav_batch(
     options.setdefault("bit_depth", "PCM_16")
     return export_batch(audios, paths, sample_rate, jobs=jobs, client=client, errors=errors,
                         progress=progress, format="wav", **options)  # fmt: skip
+
+
+def format_of(path: str | os.PathLike[str]) -> tuple[str, str]:
+    """The ``(format, bit_depth)`` to rewrite an existing file in, keeping what it is.
+
+    WAV (also WAVEX and RF64), FLAC, Ogg Vorbis, Opus and MP3 keep their
+    format and subtype; subtypes export does not write map to the nearest one
+    that loses nothing audible (``DOUBLE`` to ``FLOAT``, 8-bit, companded and
+    ADPCM to ``PCM_16``). ``--in-place`` and every rewrite use it.
+
+    Parameters
+    ----------
+    path : str or PathLike
+        An audio file.
+
+    Returns
+    -------
+    tuple of str
+        As :func:`export` takes them: ``export(..., format=f, bit_depth=b)``.
+
+    Raises
+    ------
+    AudioError
+        A container export does not write (AIFF, ...).
+
+    Examples
+    --------
+    >>> import tempfile, os, numpy as np, soundfile as sf
+    >>> path = os.path.join(tempfile.mkdtemp(), "a.flac")
+    >>> sf.write(path, np.zeros(800), 8000, subtype="PCM_24")
+    >>> format_of(path)
+    ('FLAC', 'PCM_24')
+    """
+    from audiolab._formats import format_of as of
+
+    return of(path)
