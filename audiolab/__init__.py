@@ -3,8 +3,8 @@
 Loudness-normalized to a target (-16 LUFS by default) under a true-peak
 ceiling, measured, and catalogued with the prompt and settings that made it.
 
-    export(audio, path, sample_rate)       normalize, write WAV/FLAC/Ogg/Opus/MP3, verify
-    export_wav(audio, path, sample_rate)   normalize, write, verify
+    export_wav(audio, path, sample_rate)   normalize, write, verify (audiolab.export.export:
+                                           WAV, FLAC, Ogg Vorbis, Opus, MP3)
     measure(path_or_audio)                 file facts, loudness, tempo, key, statistics
     Store(root).save(audio, sample_rate)   date tree + SQLite catalog (or audiolab.store(...))
     generate(prompt, duration)             MusicGen through transformers
@@ -36,7 +36,6 @@ from audiolab.errors import AudioError, BatchError, ModelNotAvailableError, Stor
 from audiolab.export import (
     BatchExportError,
     ExportResult,
-    export,
     export_batch,
     export_wav,
     export_wav_batch,
@@ -89,7 +88,6 @@ __all__ = [
     "Record",
     "Store",
     "StoreError",
-    "export",
     "export_batch",
     "export_wav",
     "export_wav_batch",
