@@ -332,7 +332,7 @@ def _export_lossy(
         "channels": done.audio.shape[0],
         "bit_depth": subtype,
         "duration_seconds": done.audio.shape[1] / done.rate,
-        "input_lufs": info.input_lufs if info is not None else done.lufs,
+        "input_lufs": info.input_lufs if info is not None else _loudness_of(x, rate),
         "output_lufs": done.lufs,
         "gain_db": info.gain_db if info is not None else 0.0,
         "true_peak_dbtp": done.true_peak_dbtp,
@@ -379,3 +379,10 @@ def shared_gain(items: list[Any], sample_rate: Any, options: Mapping[str, Any]) 
                      MAX_TARGET_LUFS, "LUFS")  # fmt: skip
     sources = [analyse_input(x, rate)[0] for x in items if not isinstance(x, Exception)]
     return shared_gain_db(sources, target) if sources else None
+
+
+def _loudness_of(x: np.ndarray, rate: int) -> float | None:
+    """Integrated loudness of validated audio (None under 400 ms)."""
+    if x.shape[1] < round(loudness.MOMENTARY_S * rate):
+        return None
+    return float(loudness.analyse(x, rate).integrated())

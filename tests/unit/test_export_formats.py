@@ -63,6 +63,7 @@ def test_opus_is_resampled_to_48_khz_without_changing_the_music(clip, tmp_path) 
     audio, rate = decoded(result.path)
     assert rate == 48000 and audio.shape[1] == pytest.approx(3.0 * 48000, abs=2)
     assert loudness.integrated(audio, rate) == pytest.approx(loudness.integrated(clip, SR), abs=0.1)
+    assert result.input_lufs == pytest.approx(loudness.integrated(clip, SR), abs=0.1)
 
 
 def test_mp3_at_a_rate_mpeg_lacks_is_written_at_one_it_has(tmp_path) -> None:
