@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -210,7 +210,7 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
     def convert(stretch: tuple[int, int]) -> int:
         begin, end = stretch
         scratch = np.empty((channels, chunk))
-        words = np.empty(channels * chunk, dtype=np.uint32)
+        dither = np.empty((channels, chunk))
         bits = np.random.PCG64(seed)
         bits.advance(begin * channels // 2)  # chunks hold an even number of samples
         clipped = 0
@@ -219,15 +219,15 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
             m = frames.stop - start
             block = scratch[:, :m]
             np.multiply(audio[:, frames], scale or 1.0, out=block)
-            if bit_depth == "PCM_16":  # TPDF dither
-                drawn = words[: channels * m].reshape(channels, m)
-                raw = bits.random_raw(-(-drawn.size // 2)).view(np.uint32)
-                drawn.reshape(-1)[...] = raw[: drawn.size]
-                dither = (drawn & 0xFFFF).view(np.int32) - (drawn >> 16).view(np.int32)
-                silent = block == 0.0
-                if silent.any():
-                    dither[silent] = 0  # digital silence stays silent
-                block += dither * (1.0 / 65536.0)
+            if bit_depth == "PCM_16":  # TPDF dither: the low minus the high half of a word
+                halves = bits.random_raw(-(-channels * m // 2)).view(np.uint16)
+                halves = halves[: 2 * channels * m].reshape(channels, m, 2)
+                step = dither[:, :m]
+                np.subtract(halves[..., 0], halves[..., 1], out=step, dtype=np.float64)
+                step *= 1.0 / 65536.0
+                if np.count_nonzero(block) < block.size:
+                    step[block == 0.0] = 0.0  # digital silence stays silent
+                block += step
             if scale is None:  # 32-bit float: what float32 holds
                 rounded: np.ndarray = block.astype(np.float32)
                 audio[:, frames] = rounded
@@ -263,14 +263,25 @@ def _interleave(rows: np.ndarray, out: np.ndarray) -> None:
     out.reshape(-1).view(whole)[...] = packed
 
 
-def _write_atomically(data: np.ndarray, path: Path, rate: int, bit_depth: str) -> None:
+def _write_atomically(
+    data: np.ndarray,
+    path: Path,
+    rate: int,
+    bit_depth: str,
+    approve: Callable[[], bool] | None = None,
+) -> bool:
+    """Write a temporary file and rename it into place, if ``approve()`` (asked once the
+    temporary file is written) says so; whether it did."""
     import soundfile as sf
 
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_path(path)
     try:
         sf.write(temporary, data, rate, subtype=bit_depth, format="WAV")
+        if approve is not None and not approve():
+            return False
         os.replace(temporary, path)
+        return True
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -342,6 +353,7 @@ def export_wav(
     long_enough = x.shape[1] >= round(loudness.MOMENTARY_S * rate)
     limited, gain_db, message, input_lufs = False, 0.0, None, None
     signal: loudness.Analysis | None = None  # what is written, analysed (once)
+    peak = "check"
     if normalize:
         from audiolab.normalize import analyse_input, normalize_analysis
 
@@ -356,30 +368,48 @@ def export_wav(
                 "audio is silent (below the -70 LUFS gate): there is no loudness to normalize; "
                 "pass normalize=False to write it as it is"
             )
-        signal, info = normalize_analysis(
-            source, target_lufs, true_peak_db, dc_offset=dc, consume=True, measure_peak=False
-        )
-        x = signal.samples  # normalize's own array: _quantize works in place
-        limited, gain_db, message, input_lufs = (
-            info.limited,
-            info.gain_db,
-            info.message,
-            info.input_lufs,
-        )
+        # The limiter's result is not checked against the ceiling by normalize: the
+        # file's true peak is measured anyway, and the file only takes its name if it
+        # holds (else normalize checks, and the file is made again).
+        peak = "unchecked"
     else:  # the caller's samples: _quantize works in place on a copy
         x = x.copy()
         if long_enough:
             signal = loudness.analyse(x, rate)
             input_lufs = signal.integrated()
-    data, clipped = _quantize(x, bit_depth, dither_seed)
-    if clipped:  # the file is not the analysed signal quantized: analyse what it holds
-        signal = loudness.analyse(x, rate) if long_enough else None
-    # The file is written while its samples are measured; then it is read back
-    # and must hold exactly the samples that were measured.
-    with ThreadPoolExecutor(1) as pool:
-        writing = pool.submit(_write_atomically, data, target, rate, bit_depth)
-        measured = _measure(x, rate, signal)
-        writing.result()
+    while True:
+        if normalize:
+            signal, info = normalize_analysis(
+                source, target_lufs, true_peak_db, dc_offset=dc, consume=True, peak=peak
+            )
+            x = signal.samples  # normalize's own array: _quantize works in place
+            limited, gain_db, message, input_lufs = (
+                info.limited,
+                info.gain_db,
+                info.message,
+                info.input_lufs,
+            )
+        data, clipped = _quantize(x, bit_depth, dither_seed)
+        if clipped:  # the file is not the analysed signal quantized: analyse what it holds
+            signal = loudness.analyse(x, rate) if long_enough else None
+        # The file is written while its samples are measured; then it is read back
+        # and must hold exactly the samples that were measured.
+        approval: Future[bool] = Future()
+        with ThreadPoolExecutor(1) as pool:
+            writing = pool.submit(_write_atomically, data, target, rate, bit_depth,
+                                  approval.result)  # fmt: skip
+            measured: tuple[float | None, float] | None = None
+            try:
+                measured = _measure(x, rate, signal)
+            finally:  # the file takes its name if it was measured and holds the ceiling
+                approval.set_result(
+                    measured is not None
+                    and (peak != "unchecked" or not limited or measured[1] <= true_peak_db)
+                )
+            written = writing.result()
+        if written:
+            break
+        peak = "check"  # the limiter let a peak through: normalize checks it this time
     return _verify(target, rate, bit_depth, data, measured, input_lufs, gain_db, limited,
                    clipped, message, target_lufs if normalize else None, true_peak_db,
                    tolerance_lu)  # fmt: skip

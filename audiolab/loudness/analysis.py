@@ -329,6 +329,17 @@ class Analysis:
         peaks = None if self._peaks is None else (self._peaks[0] * gain, self._peaks[1] * gain)
         return Analysis(samples, self.sample_rate, self.bounds, self.energy * gain**2, peaks)
 
+    def known_peaks(self, peaks: tuple[float, float] | None) -> None:
+        """Record the sample and true peak of the samples, measured elsewhere (None: not known).
+
+        Parameters
+        ----------
+        peaks : tuple of float or None
+            Amplitudes.
+        """
+        if peaks is not None:
+            self._peaks = peaks
+
     def peaks(self) -> tuple[float, float]:
         """Sample peak and true peak of the samples, as amplitudes (measured once).
 

@@ -256,6 +256,8 @@ class PeakSearch:
         self.n = n
         self.n_blocks = -(-(n + 1) // block)  # points 0 .. n
         window_max = _window_abs_max(x, block, self.n_blocks + 2)
+        #: max |x| over the windows ``x[64 w - 8 : 64 w + 56]`` (zero outside the signal)
+        self.window_max = window_max
         self.sample_peak = float(window_max.max())
         threshold = max(floor, self.sample_peak) if above_samples else floor
         self.bound = np.zeros(0)
@@ -493,13 +495,16 @@ def envelope(x: np.ndarray, sr: int, floor: float = 0.0) -> np.ndarray:
 
 
 def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarray:
-    """:func:`envelope` at its largest over every block of ``step`` samples.
+    """:func:`envelope` at its largest over every block of ``step`` samples, above a floor.
 
-    The same values as ``envelope(x, sr, floor)`` reduced by a maximum over
-    ``[k * step, (k + 1) * step)`` (the last block may be shorter), without
-    the per-sample array: the sample magnitudes are reduced a piece at a time,
-    and the interpolated points of each candidate block go straight to the
-    blocks of the two samples beside them.
+    Where the largest value of :func:`envelope` over ``[k * step, (k + 1) *
+    step)`` (the last block may be shorter) is above ``floor`` the value is
+    exact; elsewhere it is at most ``floor`` and at least the block's sample
+    magnitudes. No per-sample array: blocks that cannot exceed the floor get
+    the largest sample magnitude of the windows the search has read anyway,
+    and only the candidate blocks of :class:`PeakSearch` are looked at closely,
+    their interpolated points going straight to the blocks of the two samples
+    beside them.
 
     Parameters
     ----------
@@ -508,7 +513,7 @@ def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarra
     sr : int
         Sample rate in Hz.
     floor : float
-        Amplitude: only values above it are exact, as in :func:`envelope`.
+        Amplitude.
     step : int
         Samples per block: a power of two up to 64.
 
@@ -528,17 +533,34 @@ def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarra
     n = x.shape[1]
     n_blocks = -(-n // step)
     per = _PEAK_BLOCK // step  # blocks of samples per block of points
+    half = TRUE_PEAK_TAPS_PER_PHASE // 2
+    first_sample = np.arange(n_blocks) * step
+    # the windows of the search (from 8 samples before the start) that hold each block
+    windows = (first_sample + half) // _PEAK_BLOCK, (first_sample + step - 1 + half) // _PEAK_BLOCK
 
-    def channel(c: int) -> np.ndarray:
+    def samples_only(c: int) -> np.ndarray:  # not oversampled: the sample magnitudes
         out = np.zeros(n_blocks)
         whole = n // step
         if whole:
             out[:whole] = _row_abs_max(x[c, : whole * step], step)
         if n > whole * step:
             out[whole] = np.abs(x[c, whole * step :]).max()
+        return out
+
+    def channel(c: int) -> np.ndarray:
+        if oversampling_factor(sr) == 1:
+            return samples_only(c)
         search = PeakSearch(x[c], sr, floor, above_samples=False)
+        wm = search.window_max
+        out = np.maximum(wm[windows[0]], wm[windows[1]])  # at least the samples' magnitudes
         offsets = np.arange(per)
-        for first in range(0, search.candidates.size, _PEAK_BATCH):
+        for first in range(0, search.candidates.size, _PEAK_BATCH):  # the samples, exactly
+            chosen = search.candidates[first : first + _PEAK_BATCH]
+            rows = np.abs(_rows(x[c], chosen * _PEAK_BLOCK, _PEAK_BLOCK))
+            blocks = chosen[:, np.newaxis] * per + offsets
+            inside = blocks < n_blocks
+            out[blocks[inside]] = rows.reshape(len(chosen), per, step).max(axis=2)[inside]
+        for first in range(0, search.candidates.size, _PEAK_BATCH):  # and the points
             chosen = search.candidates[first : first + _PEAK_BATCH]
             values = search.point_peaks(chosen)  # point 64 b + i lies between samples p - 1, p
             blocks = chosen[:, np.newaxis] * per + offsets  # the blocks of samples p
