@@ -210,7 +210,7 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
     def convert(stretch: tuple[int, int]) -> int:
         begin, end = stretch
         scratch = np.empty((channels, chunk))
-        dither = np.empty((channels, chunk))
+        words = np.empty(channels * chunk, dtype=np.uint32)
         bits = np.random.PCG64(seed)
         bits.advance(begin * channels // 2)  # chunks hold an even number of samples
         clipped = 0
@@ -219,15 +219,15 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
             m = frames.stop - start
             block = scratch[:, :m]
             np.multiply(audio[:, frames], scale or 1.0, out=block)
-            if bit_depth == "PCM_16":  # TPDF dither: the low minus the high half of a word
-                halves = bits.random_raw(-(-channels * m // 2)).view(np.uint16)
-                halves = halves[: 2 * channels * m].reshape(channels, m, 2)
-                step = dither[:, :m]
-                np.subtract(halves[..., 0], halves[..., 1], out=step, dtype=np.float64)
-                step *= 1.0 / 65536.0
-                if np.count_nonzero(block) < block.size:
-                    step[block == 0.0] = 0.0  # digital silence stays silent
-                block += step
+            if bit_depth == "PCM_16":  # TPDF dither
+                drawn = words[: channels * m].reshape(channels, m)
+                raw = bits.random_raw(-(-drawn.size // 2)).view(np.uint32)
+                drawn.reshape(-1)[...] = raw[: drawn.size]
+                dither = (drawn & 0xFFFF).view(np.int32) - (drawn >> 16).view(np.int32)
+                silent = block == 0.0
+                if silent.any():
+                    dither[silent] = 0  # digital silence stays silent
+                block += dither * (1.0 / 65536.0)
             if scale is None:  # 32-bit float: what float32 holds
                 rounded: np.ndarray = block.astype(np.float32)
                 audio[:, frames] = rounded

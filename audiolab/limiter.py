@@ -193,14 +193,15 @@ def between_centres(values: np.ndarray, step: int) -> np.ndarray:
     return out
 
 
-def _released(reduction: np.ndarray, per_block: float) -> np.ndarray:
+def _released(reduction: np.ndarray, per_block: float, index: np.ndarray) -> np.ndarray:
     """``max_k reduction[k] * a ** (b - k)`` over ``k <= b``, with ``log a = -per_block``.
 
     A running maximum in the log domain: exponential release without a loop.
+    ``index`` is ``0, 1, 2, ...`` as floats.
     """
     log_reduction = np.full(len(reduction), -np.inf)  # log(0): no reduction at all
     np.log(reduction, out=log_reduction, where=reduction > 0)
-    steps = np.arange(len(reduction)) * -per_block  # b * log(a)
+    steps = index * -per_block  # b * log(a)
     log_reduction -= steps
     np.maximum.accumulate(log_reduction, out=log_reduction)
     log_reduction += steps
@@ -243,6 +244,8 @@ class Limiter:
         self.reach = -(-ahead // self.step)  # the look-ahead in blocks
         #: The largest true-peak envelope value of every block of ``step`` samples.
         self.block_peak = truepeak.block_envelope(samples, sample_rate, floor, self.step)
+        self._inverse_peak = 1.0 / np.maximum(self.block_peak, 1e-300)
+        self._index = np.arange(len(self.block_peak), dtype=np.float64)
 
     def exact_for(self, gain: float, ceiling: float) -> bool:
         """Whether the envelope is exact wherever ``gain`` takes it over ``ceiling``.
@@ -275,17 +278,19 @@ class Limiter:
         numpy.ndarray
             One gain (0 to 1) per block.
         """
-        needed = np.minimum(ceiling / (gain * np.maximum(self.block_peak, 1e-300)), 1.0)
+        needed = np.multiply(self._inverse_peak, ceiling / gain)
+        np.minimum(needed, 1.0, out=needed)
         # the smallest need within the look-ahead on either side (and one block more) ...
         reduction = 1.0 - sliding_minimum(needed, 2 * self.reach + 3)
         # ... released exponentially ...
         per_second = self.step / self.sample_rate
         if release.fast_s is None:
-            released = _released(reduction, per_second / release.slow_s)
+            released = _released(reduction, per_second / release.slow_s, self._index)
         else:  # ... fast after each peak, slow after sustained reduction
-            released = _released(reduction, per_second / release.fast_s)
+            released = _released(reduction, per_second / release.fast_s, self._index)
             size = 2 * max(1, round(SUSTAIN_S / per_second / 2)) + 1
-            sustained = _released(moving_average(reduction, size), per_second / release.slow_s)
+            sustained = moving_average(reduction, size)
+            sustained = _released(sustained, per_second / release.slow_s, self._index)
             np.maximum(released, sustained, out=released)
         block = 1.0 - np.minimum(released, 1.0)
         # ... and smoothed by a triangle spanning the look-ahead. Every value averaged into

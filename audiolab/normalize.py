@@ -81,8 +81,10 @@ REACHED_LU = 0.1
 #: The releases tried, in turn, until one reaches the target: the program-dependent
 #: default, then single releases that limit harder.
 RELEASES = (Release(), Release(0.010, None), Release(0.001, None))
-#: The limiter runs this much louder than the target, so that the trim goes down.
+#: The limiter aims this much louder than the target, so that the trim goes down, and
+#: takes a prediction this close to the aim.
 _AIM_ABOVE_LU = 0.05
+_AIM_WITHIN_LU = 0.04
 _MEASURED_PASSES = 4  # limited and measured results per release before the next one
 _FLOOR_DB = 1.5  # the envelope is exact for gains up to this much above the one it is for
 _NEAR_DB = 6.0  # passes this close in gain correct the prediction along a line
@@ -243,7 +245,7 @@ def _solve_gain(
     for _ in range(_PREDICTIONS):  # up, until the aim is passed
         gain = min(low[0] + max(step, 0.01), high_db)
         lufs = at(gain)
-        if abs(lufs - aim_lufs) <= 0.002:
+        if abs(lufs - aim_lufs) <= _AIM_WITHIN_LU:
             return gain, None
         if lufs > aim_lufs:
             high = (gain, lufs)
@@ -269,7 +271,7 @@ def _solve_gain(
             weight_low /= 2.0
         gain = (low[0] * weight_high + high[0] * weight_low) / (weight_low + weight_high)
         lufs = at(gain)
-        if abs(lufs - aim_lufs) <= 0.002 or high[0] - low[0] < 1e-6:
+        if abs(lufs - aim_lufs) <= _AIM_WITHIN_LU or high[0] - low[0] < 1e-6:
             break
         if lufs < aim_lufs:
             low, side = (gain, lufs), -1
