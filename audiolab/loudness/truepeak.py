@@ -1,11 +1,12 @@
 """True peak (BS.1770-4 Annex 2): the oversampled peak, found exactly without brute force.
 
-The signal is oversampled with a 16-tap-per-phase Kaiser-windowed sinc, by the
-factor Annex 2 asks for (4 below 96 kHz, 2 below 192 kHz) or more, so that
-the oversampled rate reaches at least 192 kHz at every input rate
-(:func:`oversampling_factor`: 12 at 16 kHz, 6 at 32 kHz). The value is
-exactly that of interpolating every point, but only the blocks of points
-that two cheap bounds cannot rule out are interpolated (:class:`PeakSearch`).
+The signal is oversampled with a 32-tap-per-phase Kaiser-windowed sinc by at
+least the factor Annex 2 asks for (4 below 96 kHz, 2 below 192 kHz), and by
+more (:func:`oversampling_factor`: 16 times up to 192 kHz, and to at least
+192 kHz below 12 kHz), so that a limiter reading it holds its ceiling
+against a band-limited reference oversampled 16 times. The value is exactly that of
+interpolating every point, but only the blocks of points that two cheap
+bounds cannot rule out are interpolated (:class:`PeakSearch`).
 
 Four questions are answered on validated ``(channels, samples)`` float64
 arrays (the public, validating forms are in :mod:`audiolab.loudness.meter`):
@@ -35,9 +36,11 @@ import numpy as np
 from audiolab._threads import per_channel
 from audiolab.loudness.constants import (
     BS1770_OVERSAMPLING,
+    TRUE_PEAK_ENOUGH_RATE_HZ,
     TRUE_PEAK_KAISER_BETA,
     TRUE_PEAK_MIN_RATE_HZ,
     TRUE_PEAK_TAPS_PER_PHASE,
+    TRUE_PEAK_TIMES,
 )
 
 __all__ = [
@@ -59,11 +62,14 @@ _MAGNITUDE_CHUNK = 1 << 15  # samples whose magnitudes are taken at a time
 def oversampling_factor(sample_rate: int) -> int:
     """How many times the true peak oversamples at a rate.
 
-    The factor of BS.1770-4 Annex 2 (4 below 96 kHz, 2 below 192 kHz, 1 from
-    there), raised where needed so that the oversampled rate is at least
-    192 kHz: a band-limited signal can peak above its largest sample at
-    ``R`` samples per second by up to ``1 / cos(pi B / R)`` for a bandwidth
-    ``B``; at 16 kHz, 4x leaves up to 0.7 dB unseen, 12x up to 0.08 dB.
+    16 times, and more below 12 kHz so that the oversampled rate reaches
+    192 kHz (24 times at 8 kHz); above 192 kHz fewer times, the oversampled
+    rate staying at least 3.072 MHz. Annex 2 of BS.1770-4 asks for at least 4
+    times below 96 kHz and 2 below 192 kHz; more, so that a limiter reading
+    this true peak holds its ceiling against a band-limited reference
+    oversampled 16 times (a band-limited signal sampled at ``R`` can peak
+    above its largest sample by up to ``1 / cos(pi B / R)`` for a bandwidth
+    ``B``: for content at the Nyquist frequency 0.7 dB at 4x, 0.04 dB at 16x).
 
     Parameters
     ----------
@@ -76,11 +82,12 @@ def oversampling_factor(sample_rate: int) -> int:
 
     Examples
     --------
-    >>> [oversampling_factor(sr) for sr in (8000, 16000, 32000, 44100, 48000, 96000, 192000)]
-    [24, 12, 6, 5, 4, 2, 1]
+    >>> [oversampling_factor(sr) for sr in (8000, 16000, 48000, 96000, 192000, 384000)]
+    [24, 16, 16, 16, 16, 8]
     """
     standard = next((f for below, f in BS1770_OVERSAMPLING if sample_rate < below), 1)
-    return max(standard, -(-TRUE_PEAK_MIN_RATE_HZ // sample_rate))
+    enough = min(TRUE_PEAK_TIMES, -(-TRUE_PEAK_ENOUGH_RATE_HZ // sample_rate))
+    return max(standard, -(-TRUE_PEAK_MIN_RATE_HZ // sample_rate), enough)
 
 
 @lru_cache(maxsize=16)
@@ -114,7 +121,7 @@ def interpolator(factor: int) -> tuple[np.ndarray, float]:
     --------
     >>> taps, bound = interpolator(4)
     >>> taps.shape, bool(np.allclose(taps.sum(axis=0), 1.0))
-    ((16, 3), True)
+    ((32, 3), True)
     """
     n = TRUE_PEAK_TAPS_PER_PHASE
     half = n // 2
@@ -227,9 +234,9 @@ class PeakSearch:
 
     Point ``p`` (0 to ``len(x)``) is the interpolated stretch between
     ``x[p - 1]`` and ``x[p]`` (zero outside the signal); block ``b`` holds
-    points ``64 b .. 64 b + 63`` and reads samples ``64 b - 8 .. 64 b + 70``:
-    windows ``b`` and ``b + 1`` of the signal cut into windows of 64 from 8
-    samples before its start. Two bounds rule blocks out without
+    points ``64 b .. 64 b + 63`` and reads samples ``64 b - H .. 64 b + 62 + H``
+    (``H`` half the taps, 16): windows ``b`` and ``b + 1`` of the signal cut
+    into windows of 64 from ``H`` samples before its start. Two bounds rule blocks out without
     interpolating them: no point exceeds ``sum |taps|`` times the largest
     sample it reads, nor the larger of its two neighbouring samples plus the
     second-difference bound of :func:`interpolator` times the largest
@@ -256,7 +263,7 @@ class PeakSearch:
         self.n = n
         self.n_blocks = -(-(n + 1) // block)  # points 0 .. n
         window_max = _window_abs_max(x, block, self.n_blocks + 2)
-        #: max |x| over the windows ``x[64 w - 8 : 64 w + 56]`` (zero outside the signal)
+        #: max |x| over the windows ``x[64 w - H : 64 w + 64 - H]`` (zero outside the signal)
         self.window_max = window_max
         self.sample_peak = float(window_max.max())
         threshold = max(floor, self.sample_peak) if above_samples else floor
@@ -273,7 +280,7 @@ class PeakSearch:
         if promising.size == 0:
             return
         # The second differences centred on the samples of every window w that a
-        # promising block reads (x[64 w - 8 .. 64 w + 55]), from the samples either side.
+        # promising block reads (x[64 w - H .. 64 w + 63 - H]), from the samples either side.
         read = np.zeros(self.n_blocks + 2, dtype=bool)
         read[promising] = True
         read[promising + 1] = True
@@ -467,7 +474,7 @@ def envelope(x: np.ndarray, sr: int, floor: float = 0.0) -> np.ndarray:
     Examples
     --------
     >>> envelope(np.array([[0.0, 1.0, 1.0, 0.0]]), 48000).round(2)  # rings between samples
-    array([0.73, 1.26, 1.26, 0.73])
+    array([0.94, 1.27, 1.27, 0.94])
     """
     n = x.shape[1]
 
@@ -526,7 +533,7 @@ def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarra
     --------
     >>> x = np.array([[0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
     >>> block_envelope(x, 48000, 0.0, 4).round(2)
-    array([1.26, 0.1 ])
+    array([1.27, 0.09])
     """
     if _PEAK_BLOCK % step:
         raise ValueError(f"step must divide {_PEAK_BLOCK}, got {step}")
@@ -535,7 +542,7 @@ def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarra
     per = _PEAK_BLOCK // step  # blocks of samples per block of points
     half = TRUE_PEAK_TAPS_PER_PHASE // 2
     first_sample = np.arange(n_blocks) * step
-    # the windows of the search (from 8 samples before the start) that hold each block
+    # the windows of the search (from H samples before the start) that hold each block
     windows = (first_sample + half) // _PEAK_BLOCK, (first_sample + step - 1 + half) // _PEAK_BLOCK
 
     def samples_only(c: int) -> np.ndarray:  # not oversampled: the sample magnitudes
