@@ -149,27 +149,6 @@ def interpolator(factor: int) -> tuple[np.ndarray, float]:
     return taps, bound * (1.0 + 1e-9)
 
 
-@lru_cache(maxsize=16)
-def _block_interpolator(factor: int) -> np.ndarray:
-    """The interpolator of a block of points as one banded (Toeplitz) matrix.
-
-    Point ``i`` of a block reads samples ``i .. i + N - 1`` of the block's
-    padded row (N taps); column ``phase * block + i`` of the
-    ``(block + N - 1, (factor - 1) * block)`` matrix holds the taps of that
-    phase at rows ``i .. i + N - 1``, so ``rows @ matrix`` interpolates every
-    point of many blocks in one BLAS call, phase after phase.
-    """
-    taps, _ = interpolator(factor)
-    n_taps, phases = taps.shape
-    block = _PEAK_BLOCK
-    matrix = np.zeros((block + n_taps - 1, phases, block))
-    for i in range(block):
-        matrix[i : i + n_taps, :, i] = taps
-    matrix = matrix.reshape(block + n_taps - 1, phases * block)
-    matrix.setflags(write=False)
-    return matrix
-
-
 def _window_abs_max(x: np.ndarray, width: int, count: int) -> np.ndarray:
     """max |x| over ``count`` windows ``x[w * width - H : (w + 1) * width - H]``.
 
@@ -273,8 +252,7 @@ class PeakSearch:
             return
         taps, d2_gain = interpolator(factor)
         gain = float(np.abs(taps).sum(axis=0).max())
-        self.matrix = _block_interpolator(factor)
-        self.phases = factor - 1
+        self.taps = taps
         near = np.maximum(window_max[: self.n_blocks], window_max[1 : self.n_blocks + 1])
         promising = np.flatnonzero(gain * near > threshold)
         if promising.size == 0:
@@ -309,15 +287,17 @@ class PeakSearch:
         Returns
         -------
         numpy.ndarray
-            Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
+            Shape (len(chosen), 64, phases); points after ``len(x)`` read 0.
         """
-        block = _PEAK_BLOCK
-        width = self.matrix.shape[0]
-        rows = _rows(self.x, chosen * block - TRUE_PEAK_TAPS_PER_PHASE // 2, width)
-        values = (rows @ self.matrix).reshape(len(chosen), self.phases, block)
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        block, n_taps = _PEAK_BLOCK, TRUE_PEAK_TAPS_PER_PHASE
+        rows = _rows(self.x, chosen * block - n_taps // 2, block + n_taps - 1)
+        # every point's taps-wide window of samples (a view), times the taps of each phase
+        values = np.matmul(sliding_window_view(rows, n_taps, axis=1), self.taps)
         last = self.n_blocks - 1  # points beyond len(x) belong to no one
         if chosen.size and chosen.max() == last:
-            values[chosen == last, :, self.n - last * block + 1 :] = 0.0
+            values[chosen == last, self.n - last * block + 1 :] = 0.0
         return values
 
     def largest(self, stop_above: float = math.inf, batch: int = _PEAK_BATCH) -> float:
@@ -361,7 +341,7 @@ class PeakSearch:
         numpy.ndarray
             Shape (len(chosen), 64).
         """
-        return np.abs(self.interpolate(chosen)).max(axis=1)
+        return np.abs(self.interpolate(chosen)).max(axis=2)
 
 
 def channel_peaks(x: np.ndarray, sr: int) -> tuple[float, float]:
