@@ -88,7 +88,7 @@ RELEASES = (Release(), Release(0.010, None), Release(0.001, None))
 _AIM_ABOVE_LU = 0.05
 _AIM_WITHIN_LU = 0.04
 _MEASURED_PASSES = 4  # limited and measured results per release before the next one
-_FLOOR_DB = 1.5  # the envelope is exact for gains up to this much above the one it is for
+_FLOOR_DB = 0.75  # the envelope is exact for gains up to this much above the one it is for
 _NEAR_DB = 6.0  # passes this close in gain correct the prediction along a line
 _PREDICTIONS = 40  # predictions of the limited loudness per measured pass
 

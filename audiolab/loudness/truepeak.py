@@ -252,7 +252,7 @@ class PeakSearch:
             return
         taps, d2_gain = interpolator(factor)
         gain = float(np.abs(taps).sum(axis=0).max())
-        self.taps = taps
+        self.taps_by_phase = np.ascontiguousarray(taps.T)
         near = np.maximum(window_max[: self.n_blocks], window_max[1 : self.n_blocks + 1])
         promising = np.flatnonzero(gain * near > threshold)
         if promising.size == 0:
@@ -287,17 +287,18 @@ class PeakSearch:
         Returns
         -------
         numpy.ndarray
-            Shape (len(chosen), 64, phases); points after ``len(x)`` read 0.
+            Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
         """
         from numpy.lib.stride_tricks import sliding_window_view
 
         block, n_taps = _PEAK_BLOCK, TRUE_PEAK_TAPS_PER_PHASE
         rows = _rows(self.x, chosen * block - n_taps // 2, block + n_taps - 1)
-        # every point's taps-wide window of samples (a view), times the taps of each phase
-        values = np.matmul(sliding_window_view(rows, n_taps, axis=1), self.taps)
+        # the taps of each phase times every point's taps-wide window of samples (a view)
+        windows = sliding_window_view(rows, n_taps, axis=1).transpose(0, 2, 1)
+        values = np.matmul(self.taps_by_phase, windows)
         last = self.n_blocks - 1  # points beyond len(x) belong to no one
         if chosen.size and chosen.max() == last:
-            values[chosen == last, self.n - last * block + 1 :] = 0.0
+            values[chosen == last, :, self.n - last * block + 1 :] = 0.0
         return values
 
     def largest(self, stop_above: float = math.inf, batch: int = _PEAK_BATCH) -> float:
@@ -341,7 +342,7 @@ class PeakSearch:
         numpy.ndarray
             Shape (len(chosen), 64).
         """
-        return np.abs(self.interpolate(chosen)).max(axis=2)
+        return np.abs(self.interpolate(chosen)).max(axis=1)
 
 
 def channel_peaks(x: np.ndarray, sr: int) -> tuple[float, float]:
