@@ -324,6 +324,52 @@ class Limiter:
         block *= gain
         return between_centres(block, self.step)[: self.n_samples]
 
+    def apply(
+        self,
+        gain: float,
+        ceiling: float,
+        release: Release = Release(),
+        out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, float]:
+        """The samples times :meth:`sample_gain`, a piece at a time (no per-sample gain array).
+
+        Parameters
+        ----------
+        gain, ceiling : float
+            Linear.
+        release : Release
+        out : numpy.ndarray, optional
+            Where to write the result (may be the samples themselves).
+
+        Returns
+        -------
+        limited : numpy.ndarray
+            (channels, samples).
+        smallest : float
+            The smallest gain applied, ``gain`` included.
+        """
+        block = self.block_gain(gain, ceiling, release)
+        block *= gain
+        x, step, n_blocks = self.samples, self.step, len(block)
+        if out is None:
+            out = np.empty_like(x)
+        per = max(1, _APPLY_SAMPLES // step)
+        for first in range(0, n_blocks, per):
+            last = min(first + per, n_blocks)
+            # the centres either side of the piece: the lines between them cover it
+            lo, hi = max(first - 1, 0), min(last + 1, n_blocks)
+            curve = between_centres(block[lo:hi], step)
+            begin, end = first * step, min(last * step, self.n_samples)
+            offset = (first - lo) * step
+            np.multiply(
+                x[:, begin:end], curve[offset : offset + end - begin], out=out[:, begin:end]
+            )
+        return out, float(block.min())
+
+
+#: Samples the limiter's gain is drawn for at a time.
+_APPLY_SAMPLES = 1 << 13
+
 
 def limit(
     audio: Any,
@@ -382,6 +428,5 @@ def limit(
         if out is not x:
             out[...] = x
         return out, 0.0
-    block = limiter.block_gain(1.0, ceiling, Release(release_s, fast_release_s))
-    gain = between_centres(block, limiter.step)[: x.shape[1]]
-    return np.multiply(x, gain, out=out), -20.0 * math.log10(float(block.min()))
+    limited, smallest = limiter.apply(1.0, ceiling, Release(release_s, fast_release_s), out=out)
+    return limited, -20.0 * math.log10(smallest)

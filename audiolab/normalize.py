@@ -293,14 +293,14 @@ def _limited_pass(
     the limiter's aim is lowered by that much and it runs again; with
     ``"unchecked"`` the caller checks what it makes of the result.
     """
-    samples, rate = limiter.samples, limiter.sample_rate
+    rate = limiter.sample_rate
     gain = 10.0 ** (gain_db / 20.0)
     ceiling = 10.0 ** (ceiling_db / 20.0)
     aim_db = ceiling_db - LIMITER_HEADROOM_DB
     peaks = None
+    out = np.empty_like(limiter.samples)
     for _ in range(4):
-        curve = limiter.sample_gain(gain, 10.0 ** (aim_db / 20.0), release)
-        out = np.multiply(samples, curve)
+        out, smallest = limiter.apply(gain, 10.0 ** (aim_db / 20.0), release, out=out)
         if peak == "unchecked":
             break
         if peak == "measure":
@@ -310,7 +310,7 @@ def _limited_pass(
         elif not truepeak.exceeds(out, rate, ceiling):
             break
         aim_db -= to_db(truepeak.peaks(out, rate)[1]) - ceiling_db + 0.001
-    return out, -to_db(float(curve.min()) / gain), peaks
+    return out, -to_db(smallest / gain), peaks
 
 
 def _limit_to_target(
