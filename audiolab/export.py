@@ -43,7 +43,6 @@ import numpy as np
 
 from audiolab import loudness
 from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio, check_sample_rate
-from audiolab._threads import THREADED_SAMPLES, side_by_side, thread_count
 from audiolab.errors import AudioError
 from audiolab.loudness.analysis import to_db
 from audiolab.policy import BIT_DEPTHS, temporary_path
@@ -187,25 +186,16 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
     with the same samples as soundfile will read them back (full scale 1.0),
     which is what the file's loudness is then measured on.
 
-    The frames are split into one stretch per thread (for long signals; see
-    :mod:`audiolab._threads`), converted side by side, each a cache-sized
-    chunk at a time: scaled, dithered (PCM_16), rounded,
-    written back, and interleaved into the output. The dither of a sample is
-    the difference of the two 16-bit halves of one 32-bit word from the
-    seeded PCG64 generator, divided by 65536: triangular between -1 and 1
-    LSB; each stretch advances the generator to its place in the stream, so
-    the dither is the same however many threads there are.
+    The frames are converted a cache-sized chunk at a time: scaled, dithered
+    (PCM_16), rounded, written back, and interleaved into the output. The
+    dither of a sample is the difference of the two 16-bit halves of one
+    32-bit word from the seeded PCG64 generator, divided by 65536: triangular
+    between -1 and 1 LSB.
     """
     scale = BIT_DEPTHS[bit_depth]
     channels, n = audio.shape
     data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
     chunk = _QUANTIZE_FRAMES
-    n_chunks = -(-n // chunk)
-    threads = thread_count() if n >= THREADED_SAMPLES else 1
-    per = -(-n_chunks // max(1, min(threads, n_chunks)))
-    stretches = [
-        (first * chunk, min((first + per) * chunk, n)) for first in range(0, n_chunks, per)
-    ]
 
     def convert(stretch: tuple[int, int]) -> int:
         begin, end = stretch
@@ -244,7 +234,7 @@ def _quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray,
             _interleave(rounded, data[frames])
         return clipped
 
-    return data, sum(side_by_side(convert, stretches, threaded=len(stretches) > 1))
+    return data, convert((0, n))
 
 
 def _interleave(rows: np.ndarray, out: np.ndarray) -> None:

@@ -368,7 +368,7 @@ class Limiter:
 
 
 #: Samples the limiter's gain is drawn for at a time.
-_APPLY_SAMPLES = 1 << 13
+_APPLY_SAMPLES = 1 << 15
 
 
 def limit(

@@ -514,7 +514,7 @@ def analyse(samples: np.ndarray, sample_rate: int, *, peaks: bool = False) -> An
         energy = subblock_energies(samples[c], sample_rate, bounds)
         return energy, truepeak.channel_peaks(samples[c], sample_rate) if peaks else (0.0, 0.0)
 
-    results = per_channel(channel, channels, n_samples)
+    results = per_channel(channel, channels)
     energy = np.zeros(len(bounds) - 1)
     for weight, (channel_energy, _) in zip(CHANNEL_WEIGHTS, results, strict=False):
         energy += weight * channel_energy  # eq. (2): sum over channels of G_i z_i

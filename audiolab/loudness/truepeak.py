@@ -393,7 +393,7 @@ def peaks(x: np.ndarray, sr: int) -> tuple[float, float]:
     >>> peaks(np.array([[0.0, -0.5, 0.0]]), 192000)
     (0.5, 0.5)
     """
-    found = per_channel(lambda c: channel_peaks(x[c], sr), x.shape[0], x.shape[1])
+    found = per_channel(lambda c: channel_peaks(x[c], sr), x.shape[0])
     return max(s for s, _ in found), max(t for _, t in found)
 
 
@@ -427,7 +427,7 @@ def exceeds(x: np.ndarray, sr: int, level: float) -> bool:
         search = PeakSearch(x[c], sr, level, above_samples=False)
         return search.largest(stop_above=level, batch=_PEAK_BATCH // 4) > level
 
-    return any(per_channel(channel, x.shape[0], x.shape[1]))
+    return any(per_channel(channel, x.shape[0]))
 
 
 def envelope(x: np.ndarray, sr: int, floor: float = 0.0) -> np.ndarray:
@@ -475,7 +475,7 @@ def envelope(x: np.ndarray, sr: int, floor: float = 0.0) -> np.ndarray:
             before_point[chosen] = np.maximum(before_point[chosen], values)
         return padded[1 : n + 1]
 
-    envelopes = per_channel(channel, x.shape[0], n)
+    envelopes = per_channel(channel, x.shape[0])
     out = envelopes[0]
     for other in envelopes[1:]:
         np.maximum(out, other, out=out)
@@ -563,7 +563,7 @@ def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarra
             out[before[inside]] = np.maximum(out[before[inside]], firsts[inside])
         return out
 
-    found = per_channel(channel, x.shape[0], n)
+    found = per_channel(channel, x.shape[0])
     result = found[0]
     for other in found[1:]:
         np.maximum(result, other, out=result)

@@ -151,15 +151,6 @@ def test_dither_is_deterministic_under_a_seed(clip, tmp_path) -> None:
     assert difference.max() <= 2 and difference.mean() > 0.1  # TPDF: at most 2 LSB apart
 
 
-@pytest.mark.parametrize("threads", ["1", "3"])
-def test_the_dither_does_not_depend_on_the_threads(clip, tmp_path, monkeypatch, threads) -> None:
-    long = np.tile(clip, 4)  # several chunks of the quantizer
-    expected = export_wav(long, tmp_path / "a.wav", SR).path.read_bytes()
-    monkeypatch.setattr("audiolab.export.THREADED_SAMPLES", 1)  # threads even for this
-    monkeypatch.setenv("AUDIOLAB_THREADS", threads)
-    assert export_wav(long, tmp_path / "b.wav", SR).path.read_bytes() == expected
-
-
 def test_the_dither_is_triangular_between_minus_and_plus_one_step(tmp_path) -> None:
     x = np.full((2, 200_000), 0.25 / 32768)  # a quarter step: only the dither moves it
     back = read(export_wav(x, tmp_path / "d.wav", SR, normalize=False).path) * 32768

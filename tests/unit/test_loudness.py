@@ -378,15 +378,3 @@ def test_rates_outside_the_meter_are_audio_errors(sr: int) -> None:
         loudness.integrated(np.full(sr, 0.1), sr)
     with pytest.raises(AudioError, match="loudness meter works from"):
         loudness.true_peak(np.full(10, 0.1), sr)
-
-
-@pytest.mark.parametrize("threads", ["1", "2"])
-def test_channels_measured_side_by_side_read_the_same(monkeypatch, threads) -> None:
-    audio = programme(4.0, 44100)
-    expected = loudness.report(audio, 44100).to_dict(curves=True)
-    monkeypatch.setattr("audiolab._threads.THREADED_SAMPLES", 1)  # threads even for 4 s
-    monkeypatch.setenv("AUDIOLAB_THREADS", threads)
-    assert loudness.report(audio, 44100).to_dict(curves=True) == expected
-    envelope = loudness.true_peak_envelope(audio, 44100)
-    monkeypatch.setenv("AUDIOLAB_THREADS", "1")
-    np.testing.assert_array_equal(envelope, loudness.true_peak_envelope(audio, 44100))
