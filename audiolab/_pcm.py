@@ -39,7 +39,6 @@ from audiolab import loudness
 from audiolab._files import Temporaries, from_libsndfile, naming
 from audiolab._formats import Format, encode
 from audiolab._tags import bext_chunk, insert_before_data
-from audiolab._threads import THREADED_SAMPLES, side_by_side, thread_count
 from audiolab.loudness.analysis import to_db
 from audiolab.policy import BIT_DEPTHS
 
@@ -59,14 +58,11 @@ def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, 
     with the same samples as soundfile will read them back (full scale 1.0),
     which is what the file's loudness is then measured on.
 
-    The frames are split into one stretch per thread (for long signals; see
-    :mod:`audiolab._threads`), converted side by side, each a cache-sized
-    chunk at a time: scaled, dithered (PCM_16), rounded,
-    written back, and interleaved into the output. The dither of a sample is
-    the difference of the two 16-bit halves of one 32-bit word from the
-    seeded PCG64 generator, divided by 65536: triangular between -1 and 1
-    LSB; each stretch advances the generator to its place in the stream, so
-    the dither is the same however many threads there are.
+    The frames are converted a cache-sized chunk at a time: scaled, dithered
+    (PCM_16), rounded, written back, and interleaved into the output. The
+    dither of a sample is the difference of the two 16-bit halves of one
+    32-bit word from the seeded PCG64 generator, divided by 65536: triangular
+    between -1 and 1 LSB.
 
     Examples
     --------
@@ -80,12 +76,6 @@ def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, 
     channels, n = audio.shape
     data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
     chunk = _QUANTIZE_FRAMES
-    n_chunks = -(-n // chunk)
-    threads = thread_count() if n >= THREADED_SAMPLES else 1
-    per = -(-n_chunks // max(1, min(threads, n_chunks)))
-    stretches = [
-        (first * chunk, min((first + per) * chunk, n)) for first in range(0, n_chunks, per)
-    ]
 
     def convert(stretch: tuple[int, int]) -> int:
         begin, end = stretch
@@ -125,7 +115,7 @@ def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, 
             _interleave(rounded, data[frames])
         return clipped
 
-    return data, sum(side_by_side(convert, stretches, threaded=len(stretches) > 1))
+    return data, convert((0, n))
 
 
 def _interleave(rows: np.ndarray, out: np.ndarray) -> None:

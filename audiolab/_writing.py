@@ -112,14 +112,21 @@ def _check_options(
 
 
 def _normalized(
-    source: Any, target_lufs: float, ceiling_db: float, consume: bool, shift_db: float = 0.0
+    source: Any,
+    target_lufs: float,
+    ceiling_db: float,
+    consume: bool,
+    shift_db: float = 0.0,
+    peak: str = "unchecked",
 ) -> tuple[np.ndarray, Any, Any]:
     """``(samples, info, analysis)``: the analysed input normalized (one K-weighting, none after).
 
     ``source`` is ``(analysis, dc_offset, shared gain or None)``. ``consume``:
     the source's samples may be overwritten (a lossless file is made once; a
     lossy one may be normalized again at another aim, ``shift_db`` off the
-    shared gain).
+    shared gain). ``peak``: as :func:`audiolab.normalize.normalize_analysis`
+    takes it; "unchecked" leaves the limiter's result to the file's own
+    measurement (the caller makes it again, "check"ed, should it be over).
     """
     from audiolab.normalize import normalize_analysis
 
@@ -127,7 +134,7 @@ def _normalized(
     fixed = None if gain_db is None else gain_db + shift_db
     signal, info = normalize_analysis(
         analysis, target_lufs, ceiling_db, dc_offset=dc, gain_db=fixed, consume=consume,
-        measure_peak=False,
+        peak=peak,
     )  # fmt: skip
     return signal.samples, info, signal
 
@@ -254,17 +261,27 @@ def _export_lossless(
     from audiolab._pcm import write_lossless
 
     facts: dict[str, Any] = {"gain_db": 0.0, "limited": False, "input_lufs": None}
-    message, signal = None, None
-    if target is not None:
-        x, info, signal = _normalized(source, target, ceiling, consume=True)
-        facts = {"gain_db": info.gain_db, "limited": info.limited, "input_lufs": info.input_lufs}
-        message = info.message
-    else:
-        x = x.copy()  # the caller's samples: the quantizer works in place
-    written = write_lossless(
-        x, rate, fmt, subtype, temporaries, dither_seed=dither_seed, tags=tags,
-        description=tags.get("comment", ""), signal=signal,
-    )  # fmt: skip
+    message, signal, peak = None, None, "unchecked"
+    original = x
+    while True:
+        if target is not None:
+            x, info, signal = _normalized(source, target, ceiling, consume=True, peak=peak)
+            facts = {"gain_db": info.gain_db, "limited": info.limited,
+                     "input_lufs": info.input_lufs}  # fmt: skip
+            message = info.message
+        else:
+            x = original.copy()  # the caller's samples: the quantizer works in place
+        written = write_lossless(
+            x, rate, fmt, subtype, temporaries, dither_seed=dither_seed, tags=tags,
+            description=tags.get("comment", ""), signal=signal,
+        )  # fmt: skip
+        over = written.measured.true_peak_dbtp > ceiling
+        if target is None or peak == "check" or not facts["limited"] or not over:
+            break
+        # the limiter let a peak through (it aims under the ceiling, unchecked, to save a
+        # pass): the file never takes its name; normalize checks the peak this time
+        temporaries.discard(written.temporary)
+        peak = "check"
     measured = written.measured
     if target is None and measured.lufs is not None:
         facts["input_lufs"] = measured.lufs
@@ -311,7 +328,7 @@ def _export_lossy(
         def normalized(aim: float, pre_ceiling: float) -> tuple[np.ndarray, Any]:
             # a shared gain moves by the aim's correction (what the codec moved), no more
             shift = aim - target if target is not None else 0.0
-            samples, info, _ = _normalized(source, aim, pre_ceiling, consume=False, shift_db=shift)
+            samples, info, _ = _normalized(source, aim, pre_ceiling, False, shift)
             return samples, info
 
     done = encode_until_it_holds(

@@ -193,14 +193,15 @@ def between_centres(values: np.ndarray, step: int) -> np.ndarray:
     return out
 
 
-def _released(reduction: np.ndarray, per_block: float) -> np.ndarray:
+def _released(reduction: np.ndarray, per_block: float, index: np.ndarray) -> np.ndarray:
     """``max_k reduction[k] * a ** (b - k)`` over ``k <= b``, with ``log a = -per_block``.
 
     A running maximum in the log domain: exponential release without a loop.
+    ``index`` is ``0, 1, 2, ...`` as floats.
     """
     log_reduction = np.full(len(reduction), -np.inf)  # log(0): no reduction at all
     np.log(reduction, out=log_reduction, where=reduction > 0)
-    steps = np.arange(len(reduction)) * -per_block  # b * log(a)
+    steps = index * -per_block  # b * log(a)
     log_reduction -= steps
     np.maximum.accumulate(log_reduction, out=log_reduction)
     log_reduction += steps
@@ -243,6 +244,8 @@ class Limiter:
         self.reach = -(-ahead // self.step)  # the look-ahead in blocks
         #: The largest true-peak envelope value of every block of ``step`` samples.
         self.block_peak = truepeak.block_envelope(samples, sample_rate, floor, self.step)
+        self._inverse_peak = 1.0 / np.maximum(self.block_peak, 1e-300)
+        self._index = np.arange(len(self.block_peak), dtype=np.float64)
 
     def exact_for(self, gain: float, ceiling: float) -> bool:
         """Whether the envelope is exact wherever ``gain`` takes it over ``ceiling``.
@@ -275,17 +278,19 @@ class Limiter:
         numpy.ndarray
             One gain (0 to 1) per block.
         """
-        needed = np.minimum(ceiling / (gain * np.maximum(self.block_peak, 1e-300)), 1.0)
+        needed = np.multiply(self._inverse_peak, ceiling / gain)
+        np.minimum(needed, 1.0, out=needed)
         # the smallest need within the look-ahead on either side (and one block more) ...
         reduction = 1.0 - sliding_minimum(needed, 2 * self.reach + 3)
         # ... released exponentially ...
         per_second = self.step / self.sample_rate
         if release.fast_s is None:
-            released = _released(reduction, per_second / release.slow_s)
+            released = _released(reduction, per_second / release.slow_s, self._index)
         else:  # ... fast after each peak, slow after sustained reduction
-            released = _released(reduction, per_second / release.fast_s)
+            released = _released(reduction, per_second / release.fast_s, self._index)
             size = 2 * max(1, round(SUSTAIN_S / per_second / 2)) + 1
-            sustained = _released(moving_average(reduction, size), per_second / release.slow_s)
+            sustained = moving_average(reduction, size)
+            sustained = _released(sustained, per_second / release.slow_s, self._index)
             np.maximum(released, sustained, out=released)
         block = 1.0 - np.minimum(released, 1.0)
         # ... and smoothed by a triangle spanning the look-ahead. Every value averaged into
@@ -318,6 +323,52 @@ class Limiter:
         block = self.block_gain(gain, ceiling, release)
         block *= gain
         return between_centres(block, self.step)[: self.n_samples]
+
+    def apply(
+        self,
+        gain: float,
+        ceiling: float,
+        release: Release = Release(),
+        out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, float]:
+        """The samples times :meth:`sample_gain`, a piece at a time (no per-sample gain array).
+
+        Parameters
+        ----------
+        gain, ceiling : float
+            Linear.
+        release : Release
+        out : numpy.ndarray, optional
+            Where to write the result (may be the samples themselves).
+
+        Returns
+        -------
+        limited : numpy.ndarray
+            (channels, samples).
+        smallest : float
+            The smallest gain applied, ``gain`` included.
+        """
+        block = self.block_gain(gain, ceiling, release)
+        block *= gain
+        x, step, n_blocks = self.samples, self.step, len(block)
+        if out is None:
+            out = np.empty_like(x)
+        per = max(1, _APPLY_SAMPLES // step)
+        for first in range(0, n_blocks, per):
+            last = min(first + per, n_blocks)
+            # the centres either side of the piece: the lines between them cover it
+            lo, hi = max(first - 1, 0), min(last + 1, n_blocks)
+            curve = between_centres(block[lo:hi], step)
+            begin, end = first * step, min(last * step, self.n_samples)
+            offset = (first - lo) * step
+            np.multiply(
+                x[:, begin:end], curve[offset : offset + end - begin], out=out[:, begin:end]
+            )
+        return out, float(block.min())
+
+
+#: Samples the limiter's gain is drawn for at a time.
+_APPLY_SAMPLES = 1 << 15
 
 
 def limit(
@@ -377,6 +428,5 @@ def limit(
         if out is not x:
             out[...] = x
         return out, 0.0
-    block = limiter.block_gain(1.0, ceiling, Release(release_s, fast_release_s))
-    gain = between_centres(block, limiter.step)[: x.shape[1]]
-    return np.multiply(x, gain, out=out), -20.0 * math.log10(float(block.min()))
+    limited, smallest = limiter.apply(1.0, ceiling, Release(release_s, fast_release_s), out=out)
+    return limited, -20.0 * math.log10(smallest)

@@ -11,9 +11,10 @@ PCM_16 cases of the same grid.
 
 Part 2, the time: exporting a 16 s stereo 32 kHz clip to -16 LUFS with
 normalization, the true-peak check, tags and verification, against the naive
-recipe, the two run alternately N times each (so that both see the same
-machine), median ratio: WAV PCM_16 on a clip whose peaks allow a plain gain
-and on one that needs the limiter, then each other format on the limiter clip.
+recipe, the two run in turn N times (so that both see the same machine; the
+median of the per-round ratios, in wall and in CPU time): WAV PCM_16 on a clip
+whose peaks allow a plain gain and on one that needs the limiter, then each
+other format on the limiter clip.
 
 Part 3, shared gain: four stems of one mix exported with ``gain="shared"``
 and with ``gain="each"``: the time of each, the loudest stem's loudness and
@@ -95,25 +96,42 @@ def run_sweep(folder: Path, grid: str) -> None:
     print(f"naive files with a true peak over 0 dBTP (clipped on playback): {clipped}")
 
 
-def interleaved(first: Callable[[], None], second: Callable[[], None], repeat: int) -> tuple:
-    """Best and median seconds of each, run alternately so that both see the same machine."""
+def paired(first: Callable[[], None], second: Callable[[], None], repeat: int) -> dict:
+    """Wall and CPU seconds of each, run in turn ``repeat`` times after a warm-up.
+
+    CPU time (``time.process_time``: every thread of this process) is what the work
+    costs; wall time is what a user waits, and on a shared machine it swings with
+    the other processes. Each round runs both, so the ratio of a round compares the
+    two on the same machine state; the median of those ratios is reported.
+    """
     first(), second()  # warm-up: imports, caches
-    times: tuple[list[float], list[float]] = ([], [])
-    for _ in range(repeat):
-        for run, kept in ((first, times[0]), (second, times[1])):
-            started = time.perf_counter()
+    rounds = []
+    for i in range(repeat):
+        order = (first, second) if i % 2 == 0 else (second, first)  # neither always first
+        times = {}
+        for run in order:
+            wall, cpu = time.perf_counter(), time.process_time()
             run()
-            kept.append(time.perf_counter() - started)
-    return tuple((min(t), statistics.median(t)) for t in times)
+            times[run] = (time.perf_counter() - wall, time.process_time() - cpu)
+        rounds.append((times[first], times[second]))
+    return {
+        "ours_wall": statistics.median(r[0][0] for r in rounds),
+        "theirs_wall": statistics.median(r[1][0] for r in rounds),
+        "wall_ratio": statistics.median(r[1][0] / r[0][0] for r in rounds),
+        "cpu_ratio": statistics.median(r[1][1] / max(r[0][1], 1e-9) for r in rounds),
+        "ours_best": min(r[0][0] for r in rounds),
+        "theirs_best": min(r[1][0] for r in rounds),
+    }
 
 
 def timing(folder: Path, repeat: int) -> None:
     music = programme(16.0, SR)
     plain, _ = limit(music, SR, -6.0)  # peaks low enough for a plain gain to -16 LUFS
-    print(f"\nexport of a 16 s stereo {SR} Hz clip to -16 LUFS, {repeat} runs each, in turn")
+    print(f"\nexport of a 16 s stereo {SR} Hz clip to -16 LUFS, {repeat} rounds, in turn")
     print(
-        f"{'clip, format':34s} {'audiolab ms':>17s} {'naive ms':>17s} {'audiolab speed':>15s}"
-        f"\n{'':34s} {'best / median':>17s} {'best / median':>17s} {'(median ratio)':>15s}"
+        f"{'clip, format':34s} {'audiolab ms':>16s} {'naive ms':>16s} {'audiolab speed':>15s}"
+        f" {'(CPU time)':>11s}\n{'':34s} {'median / best':>16s} {'median / best':>16s}"
+        f" {'median ratio':>15s} {'median ratio':>11s}"
     )
     rows = [
         ("plain gain, wav PCM_16", plain, "wav"),
@@ -129,11 +147,11 @@ def timing(folder: Path, repeat: int) -> None:
             naive(clip, folder / f"naive.{suffix}", SR, -16.0, "PCM_16" if suffix in
                   ("wav", "flac") else None)  # fmt: skip
 
-        (ours_best, ours_median), (theirs_best, theirs_median) = interleaved(ours, theirs, repeat)
+        r = paired(ours, theirs, repeat)
         print(
-            f"{name:34s} {1000 * ours_best:8.1f} / {1000 * ours_median:5.1f}"
-            f" {1000 * theirs_best:8.1f} / {1000 * theirs_median:5.1f}"
-            f" {theirs_median / ours_median:14.2f}x"
+            f"{name:34s} {1000 * r['ours_wall']:7.1f} / {1000 * r['ours_best']:5.1f}"
+            f" {1000 * r['theirs_wall']:7.1f} / {1000 * r['theirs_best']:5.1f}"
+            f" {r['wall_ratio']:14.2f}x {r['cpu_ratio']:10.2f}x"
         )
     opus = [time.perf_counter()]
     export(music, folder / "ours.opus", SR)

@@ -24,7 +24,6 @@ from audiolab.export import (
 )
 from audiolab.policy import TEMPORARY_PREFIX
 from audiolab.testing import programme
-from tests import riff
 
 SR = 32000
 
@@ -159,15 +158,6 @@ def test_dither_is_deterministic_under_a_seed(clip, tmp_path) -> None:
     np.testing.assert_array_equal(a, b)
     difference = np.abs(a - c) * 32768
     assert difference.max() <= 2 and difference.mean() > 0.1  # TPDF: at most 2 LSB apart
-
-
-@pytest.mark.parametrize("threads", ["1", "3"])
-def test_the_dither_does_not_depend_on_the_threads(clip, tmp_path, monkeypatch, threads) -> None:
-    long = np.tile(clip, 4)  # several chunks of the quantizer
-    expected = riff.chunk_body(export_wav(long, tmp_path / "a.wav", SR).path, b"data")
-    monkeypatch.setattr("audiolab._pcm.THREADED_SAMPLES", 1)  # threads even for this
-    monkeypatch.setenv("AUDIOLAB_THREADS", threads)
-    assert riff.chunk_body(export_wav(long, tmp_path / "b.wav", SR).path, b"data") == expected
 
 
 def test_the_dither_is_triangular_between_minus_and_plus_one_step(tmp_path) -> None:

@@ -242,7 +242,7 @@ def test_a_ceiling_above_0_dbtp_is_refused_for_integer_pcm_and_allowed_for_float
 def test_a_clipped_sample_is_never_within_tolerance(clip, tmp_path, monkeypatch) -> None:
     import audiolab._writing as writing
 
-    def overshooting(source, target, ceiling, consume):  # it lets a peak through
+    def overshooting(source, target, ceiling, consume, *args, **kwargs):  # lets a peak by
         y = source[0].samples / np.abs(source[0].samples).max() * 0.5
         y[0, 100] = 1.2
         return y, type("Info", (), {"input_lufs": -20.0, "output_lufs": -16.0, "gain_db": 0.0,
