@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -169,6 +170,10 @@ class Audition:
             description="bit depth",
             style=style,
         )
+        self.download_format = w.Dropdown(
+            options=["wav", "flac", "ogg", "opus", "mp3"], value="wav", description="download",
+            style=style,
+        )  # fmt: skip
         self.generate_button = w.Button(description="Generate", button_style="primary", icon="play")
         self.cancel_button = w.Button(description="Cancel", disabled=True, icon="stop")
         self.progress = w.IntProgress(
@@ -187,7 +192,7 @@ class Audition:
         self.ab.observe(self._on_ab, "value")
         self.controls = w.VBox(
             [self.prompt, self.duration, self.count, w.HBox([self.random_seed, self.seed]),
-             self.melody, self.target, self.ceiling, self.bit_depth]
+             self.melody, self.target, self.ceiling, self.bit_depth, self.download_format]
         )  # fmt: skip
         ab_row = w.VBox(
             [w.HTML("<b>A/B at matched loudness</b>"), self.ab, self.ab_player, self.ab_label]
@@ -407,6 +412,8 @@ class Audition:
         take.keep_button.on_click(lambda _: self.keep(take.index))
         take.extend_button = w.Button(description="Extend this take", icon="forward")
         take.extend_button.on_click(lambda _: self.extend(take.index))
+        download = w.Button(description="Download", icon="download")
+        download.on_click(lambda _: self.download(take.index))
         take.widget = w.VBox(
             [
                 w.HTML(facts),
@@ -417,7 +424,7 @@ class Audition:
                     ]
                 ),
                 w.Image(value=picture.getvalue(), format="png"),
-                w.HBox([take.rating, take.note, take.keep_button, take.extend_button]),
+                w.HBox([take.rating, take.note, take.keep_button, take.extend_button, download]),
                 take.status,
             ],
             layout=w.Layout(border="1px solid #ddd", padding="6px", margin="4px 0"),
@@ -433,6 +440,49 @@ class Audition:
         self.ab_label.value = (
             f"take {take.index} at {info.output_lufs:.1f} LUFS (raw {info.input_lufs:.1f})"
         )
+
+    def download(self, index: int) -> Any:
+        """Write take ``index`` (1-based) in the download format, normalized, tagged, linked.
+
+        The file goes through :func:`audiolab.export.export` (decoded and
+        checked, for lossy formats); the take's status shows a link to it.
+        Returns the :class:`~audiolab.export.ExportResult`, or None after an error.
+
+        Examples
+        --------
+        >>> audition = Audition(generator=synth_generator(), threaded=False)
+        >>> audition.duration.value, audition.count.value = 2.0, 1
+        >>> audition.generate()
+        >>> audition.download_format.value = "opus"
+        >>> audition.download(1).format, "download=" in audition.takes[0].status.value
+        ('OPUS', True)
+        """
+        import base64
+        import tempfile
+
+        from audiolab.export import export
+
+        take, kind = self.takes[index - 1], str(self.download_format.value)
+        depth = str(self.bit_depth.value)
+        depth_for = {"wav": depth, "flac": depth if depth in ("PCM_16", "PCM_24") else "PCM_24"}
+        name = f"take{take.index}-seed{take.seed}.{kind}"
+        try:
+            result = export(
+                take.audio, Path(tempfile.mkdtemp(prefix="audiolab-")) / name, take.sample_rate,
+                format=kind, target_lufs=float(self.target.value),
+                true_peak_db=float(self.ceiling.value), bit_depth=depth_for.get(kind),
+                prompt=take.prompt, model=self.model_name, seed=take.seed,
+            )  # fmt: skip
+        except Exception as err:
+            take.status.value = self._note(f"no download: {type(err).__name__}: {err}", True)
+            return None
+        mime = {"wav": "wav", "flac": "flac", "mp3": "mpeg"}.get(kind, "ogg")
+        data = base64.b64encode(result.path.read_bytes()).decode("ascii")
+        take.status.value = (
+            f'<a download="{name}" href="data:audio/{mime};base64,{data}">{name}</a> '
+            f"({result.output_lufs:.1f} LUFS, {result.true_peak_dbtp:.1f} dBTP)"
+        )
+        return result
 
     def keep(self, index: int) -> Any:
         """Save take ``index`` (1-based) with its rating and note (what Keep does).
