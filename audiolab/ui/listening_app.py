@@ -104,7 +104,6 @@ class ListeningApp:
             if self.show_results:
                 self.message.value = html.escape(test.results().summary())
             return
-        self.header.value = f"trial {trial.index} of {total} · {test.answered} of {total} answered"
         columns = []
         self.sliders = []
         for label in trial.labels:
@@ -116,6 +115,8 @@ class ListeningApp:
                 parts.append(slider)
             columns.append(w.VBox(parts, layout=w.Layout(align_items="center", margin="0 6px")))
         self.players.children = tuple(columns)
+        # after the players: a page that reads the new trial number finds them in place
+        self.header.value = f"trial {trial.index} of {total} · {test.answered} of {total} answered"
 
     def _choose(self, choice: str) -> None:
         self._answer(choice)
