@@ -43,6 +43,7 @@ __all__ = [
     "clear_cache",
     "generate",
     "load_count",
+    "load_musicgen",
     "model_available",
 ]
 
@@ -136,6 +137,43 @@ def clear_cache() -> None:
     >>> clear_cache()
     """
     _CACHE.clear()
+
+
+def load_musicgen(
+    model: str = DEFAULT_MODEL, *, device: str = "cpu", dtype: Any = None
+) -> tuple[Any, Any]:
+    """MusicGen's network and processor, from the cache :func:`generate` loads into.
+
+    For code that needs the model itself (``audiolab.evaluate`` embeds audio
+    with its EnCodec encoder) without a second copy in memory.
+
+    Parameters
+    ----------
+    model : str
+        Hub id or folder.
+    device : str
+        ``"cpu"``, ``"cuda"``...
+    dtype : torch.dtype or str, optional
+        As for :func:`generate`.
+
+    Returns
+    -------
+    (MusicgenForConditionalGeneration, processor)
+
+    Raises
+    ------
+    ModelNotAvailableError
+        The weights are not here and cannot be downloaded now.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from audiolab.testing import tiny_musicgen
+    >>> network, _ = load_musicgen(str(tiny_musicgen(tempfile.mkdtemp())))
+    >>> network.config.audio_encoder.sampling_rate
+    32000
+    """
+    return _load(model, device, _resolve_dtype(dtype))
 
 
 def _offline() -> bool:
