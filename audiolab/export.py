@@ -44,7 +44,8 @@ import numpy as np
 from audiolab import loudness
 from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio, check_sample_rate
 from audiolab._threads import THREADED_SAMPLES, side_by_side, thread_count
-from audiolab.errors import AudioError
+from audiolab.batch import Errors
+from audiolab.errors import AudioError, BatchError
 from audiolab.policy import BIT_DEPTHS, temporary_path
 
 __all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]
@@ -137,7 +138,7 @@ class ExportResult:
         return out
 
 
-class BatchExportError(AudioError):
+class BatchExportError(BatchError):
     """Some items of :func:`export_wav_batch` failed; the others were written.
 
     Attributes
@@ -146,13 +147,15 @@ class BatchExportError(AudioError):
         One entry per item: its :class:`ExportResult`, or the exception.
     errors : dict
         Item index -> exception, for the failed ones.
+
+    Examples
+    --------
+    >>> print(BatchExportError([AudioError("empty audio")]))
+    1 of 1 export items failed (item 0: empty audio)
     """
 
     def __init__(self, results: list[Any]) -> None:
-        self.results = results
-        self.errors = {i: r for i, r in enumerate(results) if isinstance(r, Exception)}
-        lines = "; ".join(f"item {i}: {err}" for i, err in self.errors.items())
-        super().__init__(f"{len(self.errors)} of {len(results)} exports failed ({lines})")
+        super().__init__(results, what="export")
 
 
 def _check_options(sample_rate: Any, bit_depth: Any, tolerance_lu: Any) -> int:
@@ -449,9 +452,10 @@ def export_wav_batch(
     *,
     jobs: int | None = None,
     client: Any = None,
+    errors: Errors = "raise",
     progress: bool | None = False,
     **options: Any,
-) -> list[ExportResult]:
+) -> list[ExportResult | Exception]:
     """:func:`export_wav` for many clips; one bad clip does not lose the others.
 
     Parameters
@@ -466,6 +470,10 @@ def export_wav_batch(
         Processes: one per core by default (None); 1 exports in this process.
     client : dask.distributed.Client, optional
         Export as Dask tasks instead.
+    errors : {"raise", "return"}
+        ``"raise"``: :class:`BatchExportError` after every other clip is
+        written, when some failed; ``"return"``: a failed clip's exception in
+        its place in the list.
     progress : bool or None
         A progress bar on stderr (None: when it is a terminal).
     **options
@@ -496,8 +504,9 @@ def export_wav_batch(
     ...     print(sorted(err.errors), err.results[0].path.name)
     [1] a.wav
     """
-    from audiolab.batch import run
+    from audiolab.batch import check_errors, run
 
+    errors = check_errors(errors)
     if len(audios) != len(paths):
         raise AudioError(f"got {len(audios)} clips but {len(paths)} paths")
     items: list[Any] = []
@@ -518,6 +527,6 @@ def export_wav_batch(
     results: list[Any] = list(items)
     for i, result in zip(work, done, strict=True):
         results[i] = result
-    if any(isinstance(r, Exception) for r in results):
+    if errors == "raise" and any(isinstance(r, Exception) for r in results):
         raise BatchExportError(results)
     return results
