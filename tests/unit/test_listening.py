@@ -19,7 +19,7 @@ from audiolab.listening import (
     MemoryRecorder,
     TrialAnswer,
 )
-from audiolab.listening_stats import binomial_p_value, bradley_terry, mean_interval
+from audiolab.listening.stats import binomial_p_value, bradley_terry, mean_interval
 from audiolab.testing import programme
 
 SR = 16000

@@ -1,87 +1,36 @@
-"""Blind, loudness-matched listening tests in a notebook: ABX, pairwise preference, MUSHRA.
+"""One listener's session of a listening test: its trials in order, and the answers.
 
-``ListeningTest(takes, kind=...)`` holds the state of one listener's session:
-the stimuli, the trials in the order this listener hears them, and the
-answers. It runs headless (``test.current``, ``test.answer(...)``), and
-``display(test)`` shows it as an ipywidgets app (:mod:`audiolab.ui.listening_app`)
-that does nothing but call those two.
-
-What makes the comparison fair:
-
-* **Loudness-matched.** Every stimulus goes through :func:`audiolab.normalize`
-  to one integrated loudness under a true-peak ceiling (by default the
-  loudest level every stimulus reaches by gain alone, at most -16 LUFS, so no
-  limiter alters what is judged), and is measured afterwards: the stimuli of
-  a test measure within 0.1 LU of each other, or the test refuses to start.
-  The louder take cannot win by being louder.
-* **Blind.** The listener sees labels only (A, B, X; 1, 2, 3...); which
-  take a label plays is recorded with the answer, never shown.
-* **Randomized from the seed.** The order of the trials, the side each take
-  is on and which of A and B is X come from ``(seed, listener)``: the same
-  seed and listener give the same session again; two listeners hear
-  different orders.
-* **MUSHRA as ITU-R BS.1534-3 asks**: the reference, a hidden copy of it,
-  and an anchor low-passed at 3.5 kHz (optionally a mid anchor at 7 kHz)
-  among the conditions, and the post-screening of listeners in the results.
-
-Answers go to a recorder: the catalog when ``store=`` is a
-:class:`~audiolab.store.Store` (its ``trials`` table), otherwise a
-:class:`MemoryRecorder` (pass one recorder to several tests to collect
-several listeners). :meth:`ListeningTest.results` gives the statistics
-(:mod:`audiolab.listening_stats`).
+See :mod:`audiolab.listening` for what makes the test fair.
 
 Examples
 --------
->>> from audiolab import synth
 >>> from audiolab.listening import ListeningTest
->>> takes = {
-...     "house": synth.reference(124, "A minor", duration=2.0, sr=16000),
-...     "techno": synth.reference(132, "A minor", duration=2.0, sr=16000, pattern="breakbeat"),
-... }
->>> test = ListeningTest(takes, kind="abx", trials=4, seed=1, listener="ann")
->>> while test.current is not None:
-...     trial = test.current
-...     x_is_a = trial.stimuli[2] == trial.stimuli[0]  # a listener who hears it
-...     _ = test.answer("A" if x_is_a else "B", seconds=3.0)
->>> results = test.results()
->>> results.correct, results.total, round(results.p_value, 4)
-(4, 4, 0.0625)
+>>> from audiolab.testing import programme
+>>> test = ListeningTest([(programme(1, 8000), 8000), (programme(1, 8000, seed=1), 8000)],
+...                      kind="abx", trials=2, seed=0, listener="ann")
+>>> test.current.labels, len(test.trials)
+(('A', 'B', 'X'), 2)
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import itertools
-import math
 import secrets
-import threading
 import time
 import zlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from audiolab._takes import Clip, as_clips
 from audiolab.errors import AudioError
+from audiolab.listening.recording import MemoryRecorder, Recorder, Trial, TrialAnswer
+from audiolab.listening.stimuli import low_pass, match_loudness, wav_bytes
 
-__all__ = [
-    "ANCHOR",
-    "HIDDEN_REFERENCE",
-    "KINDS",
-    "MID_ANCHOR",
-    "ListeningTest",
-    "MemoryRecorder",
-    "Recorder",
-    "Stimulus",
-    "Trial",
-    "TrialAnswer",
-    "low_pass",
-    "match_loudness",
-]
+__all__ = ["ANCHOR", "HIDDEN_REFERENCE", "KINDS", "MID_ANCHOR", "ListeningTest"]
 
 KINDS = ("abx", "pairwise", "mushra")
 #: Condition names of what MUSHRA adds (BS.1534-3 sections 4.1 and 5.1).
@@ -90,251 +39,9 @@ ANCHOR = "anchor 3.5 kHz"
 MID_ANCHOR = "anchor 7 kHz"
 ANCHOR_HZ = 3500.0
 MID_ANCHOR_HZ = 7000.0
-#: Stimuli of one test measure within this of each other.
-MATCH_LU = 0.1
-#: The automatic level: at most this, lower when a stimulus's peaks need it.
-DEFAULT_LEVEL_LUFS = -16.0
-#: Room under the ceiling for the players' 16-bit rounding.
-_PLAYER_MARGIN_DB = 0.05
 _DEFAULT_TRIALS = {"abx": 16, "pairwise": 2}
 
 
-@dataclass(frozen=True, eq=False)
-class Stimulus:
-    """A loudness-matched stimulus: what the listener hears of one condition.
-
-    Attributes
-    ----------
-    name : str
-        The condition (never shown to the listener).
-    audio : numpy.ndarray
-        float64 ``(channels, samples)``, at the matched loudness.
-    sample_rate : int
-    lufs : float
-        Its integrated loudness, measured.
-    true_peak_dbtp : float
-        Its true peak, measured.
-    limited : bool
-        Whether the limiter had to act (only with an explicit, too-high level).
-    """
-
-    name: str
-    audio: np.ndarray = field(repr=False)
-    sample_rate: int
-    lufs: float
-    true_peak_dbtp: float
-    limited: bool = False
-
-
-@dataclass(frozen=True)
-class Trial:
-    """One trial as one listener gets it.
-
-    Attributes
-    ----------
-    index : int
-        1-based position in the session.
-    stimuli : tuple of str
-        Condition of each label, in the order of ``labels``.
-    labels : tuple of str
-        What the listener sees: ``("A", "B", "X")`` (ABX), ``("A", "B")``
-        (pairwise), ``("reference", "1", ..., "n")`` (MUSHRA; the rated
-        conditions are ``stimuli[1:]``).
-    item : str or None
-        The MUSHRA item (the programme the conditions are versions of).
-    """
-
-    index: int
-    stimuli: tuple[str, ...]
-    labels: tuple[str, ...]
-    item: str | None = None
-
-
-@dataclass(frozen=True)
-class TrialAnswer:
-    """One answer: a row of the catalog's ``trials`` table.
-
-    ``answer`` is ``"A"`` or ``"B"`` (ABX: which one X is; pairwise: the
-    preferred one) or, for MUSHRA, the scores (0 to 100) of ``stimuli[1:]``.
-    """
-
-    test_id: str
-    kind: str
-    listener: str
-    trial: int
-    stimuli: tuple[str, ...]
-    answer: str | tuple[float, ...]
-    seconds: float | None
-    answered_at: datetime | None = None
-
-
-class Recorder(Protocol):
-    """Where answers go: :class:`MemoryRecorder`, or a :class:`~audiolab.store.Store`."""
-
-    def record_trial(self, answer: TrialAnswer) -> None:
-        """Keep one answer (replacing an earlier answer to the same trial)."""
-
-    def trials(self, test_id: str) -> list[TrialAnswer]:
-        """Every answer to a test, of every listener."""
-
-
-class MemoryRecorder:
-    """Answers kept in memory (lost with the kernel); thread-safe.
-
-    Examples
-    --------
-    >>> recorder = MemoryRecorder()
-    >>> recorder.record_trial(TrialAnswer("t", "abx", "ann", 1, ("a", "b", "a"), "A", 2.0))
-    >>> [a.answer for a in recorder.trials("t")]
-    ['A']
-    """
-
-    def __init__(self) -> None:
-        self._answers: dict[tuple[str, str, int], TrialAnswer] = {}
-        self._lock = threading.Lock()
-
-    def record_trial(self, answer: TrialAnswer) -> None:
-        """Keep ``answer``, replacing an earlier one to the same trial of the same listener."""
-        with self._lock:
-            self._answers[(answer.test_id, answer.listener, answer.trial)] = answer
-
-    def trials(self, test_id: str) -> list[TrialAnswer]:
-        """The answers to ``test_id``, by listener and trial."""
-        with self._lock:
-            found = [a for key, a in self._answers.items() if key[0] == test_id]
-        return sorted(found, key=lambda a: (a.listener, a.trial))
-
-
-# ------------------------------------------------------------------ stimuli
-def low_pass(audio: np.ndarray, sr: int, cutoff_hz: float, *, order: int = 8) -> np.ndarray:
-    """Zero-phase Butterworth low-pass (the MUSHRA anchors).
-
-    Run forward and backward, so it adds no delay and its slope is that of
-    a Butterworth of twice the order: about 100 dB down an octave above the
-    cut-off with the default order.
-
-    Parameters
-    ----------
-    audio : numpy.ndarray
-        ``(channels, samples)``.
-    sr : int
-        Hz; the cut-off must be under half of it.
-    cutoff_hz : float
-        -6 dB point (two passes of a -3 dB Butterworth).
-    order : int
-        Of the Butterworth filter (each pass).
-
-    Returns
-    -------
-    numpy.ndarray
-
-    Examples
-    --------
-    >>> from audiolab.testing import sine
-    >>> tone = sine(8000, 1.0, 32000)  # away from its abrupt start and end:
-    >>> float(abs(low_pass(tone, 32000, 3500.0)[:, 3200:-3200]).max()) < 1e-4 * 0.1
-    True
-    """
-    from scipy.signal import butter, sosfiltfilt
-
-    if not 0 < cutoff_hz < sr / 2:
-        raise AudioError(
-            f"a {cutoff_hz:g} Hz low-pass needs a sample rate over {2 * cutoff_hz:g} Hz, got {sr}"
-        )
-    sos = butter(order, cutoff_hz, fs=sr, output="sos")
-    # Silence before and after, not filtfilt's odd extension (which would pin the
-    # first and last samples to their values, whatever their frequency).
-    pad = max(64, round(0.05 * sr))
-    padded = np.pad(audio, ((0, 0), (pad, pad)))
-    return np.ascontiguousarray(sosfiltfilt(sos, padded, axis=-1, padtype=None)[:, pad:-pad])
-
-
-def match_loudness(
-    clips: Sequence[Clip],
-    *,
-    target_lufs: float | None = None,
-    true_peak_db: float = -1.0,
-) -> list[Stimulus]:
-    """Bring clips to one integrated loudness under a true-peak ceiling, and check it.
-
-    Parameters
-    ----------
-    clips : sequence of Clip
-        The conditions (``audiolab._takes.as_clips``), at one sample rate.
-    target_lufs : float, optional
-        The common level. Default: the loudest level every clip reaches by
-        gain alone under the ceiling, at most -16 LUFS.
-    true_peak_db : float
-        The ceiling, dBTP.
-
-    Returns
-    -------
-    list of Stimulus
-
-    Raises
-    ------
-    AudioError
-        Silent or too short clips, several sample rates, or stimuli that do
-        not measure within 0.1 LU of each other.
-
-    Examples
-    --------
-    >>> from audiolab._takes import as_clips
-    >>> from audiolab.testing import programme
-    >>> clips = as_clips({"soft": (0.1 * programme(2, 16000), 16000),
-    ...                   "loud": (programme(2, 16000), 16000)})
-    >>> [round(s.lufs, 1) for s in match_loudness(clips, target_lufs=-20)]
-    [-20.0, -20.0]
-    """
-    from audiolab import loudness
-    from audiolab.normalize import normalize
-
-    rates = {c.sample_rate for c in clips}
-    if len(rates) > 1:
-        listed = ", ".join(f"{c.name!r} {c.sample_rate} Hz" for c in clips)
-        raise AudioError(f"the takes of a test must share one sample rate, got {listed}")
-    levels = []
-    for clip in clips:
-        if clip.audio.shape[1] < 0.4 * clip.sample_rate:
-            raise AudioError(f"take {clip.name!r} is shorter than 0.4 s: too short to listen to")
-        lufs = loudness.integrated(clip.audio, clip.sample_rate)
-        if not math.isfinite(lufs):
-            raise AudioError(f"take {clip.name!r} is silent: nothing to loudness-match")
-        levels.append((lufs, loudness.true_peak(clip.audio, clip.sample_rate)))
-    ceiling = true_peak_db - _PLAYER_MARGIN_DB
-    if target_lufs is None:
-        reachable = min(lufs + ceiling - 0.05 - peak for lufs, peak in levels)
-        target_lufs = min(DEFAULT_LEVEL_LUFS, math.floor(reachable * 10) / 10)
-    stimuli = []
-    for clip in clips:
-        out, info = normalize(clip.audio, clip.sample_rate, target_lufs, ceiling)
-        limited = info.limited
-        if abs(info.output_lufs - target_lufs) > 0.02 and not info.limited:
-            out, info = normalize(out, clip.sample_rate, target_lufs, ceiling)  # the gate moved
-        stimuli.append(
-            Stimulus(
-                clip.name, out, clip.sample_rate, info.output_lufs, info.true_peak_dbtp, limited
-            )
-        )
-    spread = max(s.lufs for s in stimuli) - min(s.lufs for s in stimuli)
-    if not spread <= MATCH_LU:
-        listed = ", ".join(f"{s.name!r} {s.lufs:.2f} LUFS" for s in stimuli)
-        raise AudioError(
-            f"the stimuli could not be matched within {MATCH_LU} LU at {target_lufs:g} LUFS "
-            f"under {true_peak_db:g} dBTP: {listed}; ask for a lower target_lufs"
-        )
-    return stimuli
-
-
-def _wav_bytes(audio: np.ndarray, sr: int) -> bytes:
-    import soundfile as sf
-
-    buffer = io.BytesIO()
-    sf.write(buffer, audio.T, sr, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
-
-
-# ------------------------------------------------------------------ the test
 def _check_kind(kind: Any) -> str:
     if kind not in KINDS:
         raise AudioError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
@@ -564,7 +271,7 @@ class ListeningTest:
         name = self._stimulus_of(trial, label)
         if name not in self._wav:
             stimulus = self.stimuli[name]
-            self._wav[name] = _wav_bytes(stimulus.audio, stimulus.sample_rate)
+            self._wav[name] = wav_bytes(stimulus.audio, stimulus.sample_rate)
         return self._wav[name]
 
     def _stimulus_of(self, trial: Trial, label: str) -> str:
@@ -636,7 +343,7 @@ class ListeningTest:
 
         Returns
         -------
-        audiolab.listening_results.ListeningResults
+        audiolab.listening.results.ListeningResults
 
         Examples
         --------
@@ -646,7 +353,7 @@ class ListeningTest:
         >>> test.results().total
         2
         """
-        from audiolab.listening_results import summarize
+        from audiolab.listening.results import summarize
 
         return summarize(
             self.test_id,

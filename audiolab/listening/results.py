@@ -14,7 +14,7 @@ pandas builds the tables (``pip install audiolab[eval]``).
 Examples
 --------
 >>> from audiolab.listening import TrialAnswer
->>> from audiolab.listening_results import summarize
+>>> from audiolab.listening.results import summarize
 >>> answers = [TrialAnswer("t", "abx", "ann", k, ("a", "b", "a"), "A", 2.0) for k in (1, 2, 3)]
 >>> summarize("t", "abx", answers, conditions=["a", "b"]).summary()
 'ABX: 3 of 3 right, p = 0.125 (one-sided binomial test)'
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audiolab.errors import AudioError
-from audiolab.listening_stats import (
+from audiolab.listening.stats import (
     binomial_p_value,
     bradley_terry,
     mean_interval,

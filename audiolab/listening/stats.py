@@ -14,7 +14,7 @@ numpy and the standard library (scipy only for Student's t quantile).
 
 Examples
 --------
->>> from audiolab.listening_stats import binomial_p_value
+>>> from audiolab.listening.stats import binomial_p_value
 >>> round(binomial_p_value(14, 16), 4)  # 14 of 16 ABX trials right
 0.0021
 """
