@@ -1,7 +1,8 @@
 """Trials and answers of a listening test, and where answers go.
 
 A :class:`Trial` is what one listener gets (conditions behind blind labels);
-a :class:`TrialAnswer` is one row of the catalog's ``trials`` table. A
+a :class:`~audiolab.store.trials.TrialAnswer` is one row of the catalog's
+``trials`` table (declared by the store, which keeps them). A
 :class:`Recorder` keeps answers: :class:`MemoryRecorder`, or a
 :class:`~audiolab.store.Store` (its ``trials`` table).
 
@@ -18,8 +19,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
+
+from audiolab.store.trials import TrialAnswer
 
 __all__ = ["MemoryRecorder", "Recorder", "Trial", "TrialAnswer"]
 
@@ -46,24 +48,6 @@ class Trial:
     stimuli: tuple[str, ...]
     labels: tuple[str, ...]
     item: str | None = None
-
-
-@dataclass(frozen=True)
-class TrialAnswer:
-    """One answer: a row of the catalog's ``trials`` table.
-
-    ``answer`` is ``"A"`` or ``"B"`` (ABX: which one X is; pairwise: the
-    preferred one) or, for MUSHRA, the scores (0 to 100) of ``stimuli[1:]``.
-    """
-
-    test_id: str
-    kind: str
-    listener: str
-    trial: int
-    stimuli: tuple[str, ...]
-    answer: str | tuple[float, ...]
-    seconds: float | None
-    answered_at: datetime | None = None
 
 
 class Recorder(Protocol):

@@ -23,8 +23,10 @@ The rooms: :mod:`~audiolab.store.schema` (the columns, declared once),
 :mod:`~audiolab.store.catalog` (the root, connections, queries),
 :mod:`~audiolab.store.lifecycle` (begin, complete, fail, save, annotate),
 :mod:`~audiolab.store.tree` (paths and the folder tree),
-:mod:`~audiolab.store.files` (file operations) and
-:mod:`~audiolab.store.verify` (the consistency check). :class:`Store` is
+:mod:`~audiolab.store.files` (file operations),
+:mod:`~audiolab.store.verify` (the consistency check),
+:mod:`~audiolab.store.trials` (listening tests' answers) and
+:mod:`~audiolab.store.exchange` (exports to datasets, CSV, Parquet, W&B). :class:`Store` is
 their sum; a new room is one more mixin in its bases.
 
 Examples
@@ -46,6 +48,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from audiolab.store.exchange import Exchange
 from audiolab.store.files import Files
 from audiolab.store.schema import (
     CATALOG_NAME,
@@ -56,6 +59,7 @@ from audiolab.store.schema import (
     Record,
     check_job_id,
 )
+from audiolab.store.trials import Trials
 from audiolab.store.verify import Verify, VerifyReport
 
 __all__ = [
@@ -72,7 +76,7 @@ __all__ = [
 ]
 
 
-class Store(Verify, Files):
+class Store(Verify, Files, Trials, Exchange):
     """Output tree and catalog of generations under one root folder.
 
     Parameters
@@ -87,8 +91,9 @@ class Store(Verify, Files):
     :meth:`complete`, :meth:`fail`, :meth:`save`, :meth:`annotate`),
     queries (:meth:`get`, :meth:`records`, :meth:`to_dataframe`), files
     (:meth:`files`, :meth:`stats`, :meth:`delete`, :meth:`move`,
-    :meth:`copy`, :meth:`cleanup`, :meth:`remove_empty_folders`) and
-    :meth:`verify`.
+    :meth:`copy`, :meth:`cleanup`, :meth:`remove_empty_folders`),
+    :meth:`verify`, listening tests' answers (:meth:`record_trial`,
+    :meth:`trials`) and exports (:meth:`export`, :meth:`to_wandb_table`).
 
     Examples
     --------

@@ -45,6 +45,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "STATUSES",
     "TABLE",
+    "TABLES",
     "Column",
     "Job",
     "Record",
@@ -221,6 +222,8 @@ class Record:
     # version 2: the audition widget's verdict on a take
     rating: int | None = column("INTEGER CHECK (rating BETWEEN 1 AND 5)", since=2)
     note: str | None = column("TEXT", since=2)
+    # version 3: objective metrics of the take (audiolab.evaluate Scores, by metric name)
+    metrics: dict[str, Any] | None = column("TEXT", kind="json", since=3)
     absolute_path: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -256,13 +259,23 @@ INDEXES: dict[int, tuple[str, ...]] = {
 }
 
 
+#: Tables beside ``generations``, by the version that adds them.
+TABLES: dict[int, tuple[str, ...]] = {
+    3: (  # the answers of listening tests (audiolab.listening), a row per trial and listener
+        "CREATE TABLE trials (test_id TEXT NOT NULL, kind TEXT NOT NULL, listener TEXT NOT NULL,"
+        " trial INTEGER NOT NULL, stimuli TEXT NOT NULL, answer TEXT NOT NULL, seconds REAL,"
+        " answered_at TEXT, PRIMARY KEY (test_id, listener, trial))",
+    ),
+}
+
+
 def _migrations() -> dict[int, tuple[str, ...]]:
     first = ", ".join(c.definition for c in COLUMNS if c.since == 1)
     steps: dict[int, list[str]] = {1: [f"CREATE TABLE {TABLE} ({first})"]}
     for c in COLUMNS:
         if c.since > 1:
             steps.setdefault(c.since, []).append(f"ALTER TABLE {TABLE} ADD COLUMN {c.definition}")
-    for version, statements in INDEXES.items():
+    for version, statements in [*INDEXES.items(), *TABLES.items()]:
         steps.setdefault(version, []).extend(statements)
     if sorted(steps) != list(range(1, max(steps) + 1)):  # pragma: no cover - a declaration slip
         raise RuntimeError(f"schema versions must follow each other, got {sorted(steps)}")

@@ -29,13 +29,13 @@ SETUP = f"""
 import os
 from audiolab import synth
 from audiolab.listening import ListeningTest
-from audiolab.listening import MemoryRecorder
+from audiolab.store import Store
 
 takes = {{
     "house": synth.reference(124, "A minor", duration=2.0, sr=16000),
     "breakbeat": synth.reference(124, "A minor", duration=2.0, sr=16000, pattern="breakbeat"),
 }}
-store = MemoryRecorder()
+store = Store(os.environ["AUDIOLAB_STORE"])
 test = ListeningTest(takes, kind="abx", trials={TRIALS}, seed=7, listener="browser", store=store)
 test
 """
@@ -132,3 +132,9 @@ def test_an_abx_test_is_completed_by_clicks_in_chromium(lab: str, tmp_path: Path
         finally:
             browser.close()
     assert (ARTIFACTS / "listening-abx.png").stat().st_size > 5_000
+    # the clicks reached the catalog: a row per trial, the answers in the order clicked
+    from audiolab.store import Store
+
+    answers = Store(tmp_path / "outputs").trials()
+    assert [a.answer for a in answers] == ["A", "B"] * (TRIALS // 2)
+    assert all(a.listener == "browser" and a.kind == "abx" and a.seconds > 0 for a in answers)
