@@ -7,8 +7,10 @@ in a JSON file, with the tolerances and what made it (``meta``).
 equal, nothing missing and nothing new; :func:`update_baseline` writes a new
 baseline from a run, the one explicit call that accepts a change.
 
-Tolerances are absolute, by value name (``{"integrated_lufs": 0.05}``), with
-``"*"`` for the others; without one a number must match to a relative
+Tolerances go by value name: a number is absolute (``{"integrated_lufs":
+0.05}``), a percentage is relative to the baseline's value
+(``{"frechet_distance": "1%"}``, for values whose scale is the model's);
+``"*"`` covers the others. Without one a number must match to a relative
 ``1e-9`` (round-off).
 
 Examples
@@ -77,7 +79,7 @@ class Drift:
     baseline, value : Any
         The baseline's value and the run's (None when absent).
     tolerance : float or None
-        The absolute tolerance used (None for text).
+        The absolute tolerance used (a percentage turned into one; None for text).
     drift : float or None
         ``value - baseline`` for numbers.
     ok : bool
@@ -260,12 +262,21 @@ def load_baseline(path: str | os.PathLike[str]) -> dict[str, Any]:
     return baseline
 
 
-def _tolerance(name: str, tolerances: Mapping[str, float]) -> float:
-    return float(tolerances.get(name, tolerances.get("*", 0.0)))
+def _tolerance(name: str, expected: float, tolerances: Mapping[str, Any]) -> float:
+    """The absolute tolerance of ``name``: a number as it is, ``"x%"`` of ``expected``."""
+    spec = tolerances.get(name, tolerances.get("*", 0.0))
+    if isinstance(spec, str) and spec.strip().endswith("%"):
+        try:
+            return abs(expected) * float(spec.strip()[:-1]) / 100.0
+        except ValueError:
+            pass
+    elif isinstance(spec, (int, float)) and not isinstance(spec, bool) and spec >= 0:
+        return float(spec)
+    raise AudioError(f"tolerance of {name!r} must be a number >= 0 or a percentage, got {spec!r}")
 
 
 def _compare_value(
-    case: str, name: str, expected: Any, actual: Any, tolerances: Mapping[str, float]
+    case: str, name: str, expected: Any, actual: Any, tolerances: Mapping[str, Any]
 ) -> Drift:
     numbers = all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in (expected, actual)
@@ -273,12 +284,10 @@ def _compare_value(
     if not numbers:
         same = expected == actual
         return Drift(case, name, expected, actual, None, None, same, None if same else "changed")
-    tolerance = _tolerance(name, tolerances)
     if math.isnan(expected) or math.isnan(actual):
         same = math.isnan(expected) and math.isnan(actual)
-        return Drift(
-            case, name, expected, actual, tolerance, None, same, None if same else "changed"
-        )
+        return Drift(case, name, expected, actual, None, None, same, None if same else "changed")
+    tolerance = _tolerance(name, float(expected), tolerances)
     drift = float(actual) - float(expected)
     allowed = tolerance + _ROUND_OFF * max(abs(expected), abs(actual))
     ok = abs(drift) <= allowed
@@ -290,7 +299,7 @@ def _compare_value(
 def compare(
     results: Any,
     baseline_path: str | os.PathLike[str],
-    tolerances: Mapping[str, float] | None = None,
+    tolerances: Mapping[str, Any] | None = None,
     *,
     meta: Mapping[str, Any] | None = None,
 ) -> Comparison:
@@ -303,8 +312,8 @@ def compare(
     baseline_path : str or Path
         The baseline (JSON, from :func:`update_baseline`).
     tolerances : mapping, optional
-        Absolute tolerance by value name (``"*"``: the others). Default: the
-        baseline's own.
+        Tolerance by value name: absolute numbers, or percentages of the
+        baseline (``"1%"``); ``"*"``: the others. Default: the baseline's own.
     meta : mapping, optional
         What made this run (model, revision...); differences from the
         baseline's are reported with the drifts.
@@ -351,7 +360,7 @@ def update_baseline(
     results: Any,
     baseline_path: str | os.PathLike[str],
     *,
-    tolerances: Mapping[str, float] | None = None,
+    tolerances: Mapping[str, Any] | None = None,
     meta: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``results`` as the new baseline (the one explicit call that accepts a change).
