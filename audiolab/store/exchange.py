@@ -186,8 +186,8 @@ class Exchange(Catalog):
         """
         if format not in EXPORT_FORMATS:
             raise AudioError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {format!r}")
-        target = Path(folder).expanduser().absolute()
-        if target == self.root or self.root in target.parents:
+        target, root = Path(folder).expanduser().resolve(), self.root.resolve()
+        if target == root or root in target.parents:
             raise AudioError(f"export to a folder outside the store {self.root}, got {target}")
         table = target / EXPORT_FORMATS[format]
         if not overwrite and any((target / name).exists() for name in EXPORT_FORMATS.values()):

@@ -78,12 +78,14 @@ def listening(results: Any, ax: Any = None) -> Any:
         for x, (p, right, total) in enumerate(
             zip(table["p_value"], table["correct"], table["trials"], strict=True)
         ):
+            inside = share.iloc[x] > 0.3  # in the bar, white; over a short one, dark
             ax.text(
                 x,
-                min(share.iloc[x], 0.92) + 0.02,
+                share.iloc[x] - 0.12 if inside else share.iloc[x] + 0.02,
                 f"{right}/{total}\np = {p:.2g}",
                 ha="center",
                 fontsize=8,
+                color="white" if inside else "#333333",
             )
         ax.axhline(0.5, color="#555555", linestyle="--", linewidth=1, label="chance")
         ax.set_xticks(positions, list(table["listener"]))
@@ -118,11 +120,11 @@ def listening(results: Any, ax: Any = None) -> Any:
         high = np.nan_to_num(table["ci_high"].to_numpy(dtype=float) - means)
         for k, grade in enumerate(_MUSHRA_GRADES):
             ax.axhspan(20 * k, 20 * (k + 1), color="#000000", alpha=0.03 * (k % 2 + 1), linewidth=0)
-            ax.text(len(table) - 0.45, 20 * k + 10, grade, va="center", fontsize=8, color="#777777")
+            ax.text(len(table) - 0.4, 20 * k + 10, grade, va="center", fontsize=8, color="#777777")
         ax.errorbar(places, means, yerr=[low, high], fmt="o", color=_NEUTRAL, capsize=5)
         ax.set_xticks(places, list(table["condition"]), rotation=15)
         ax.set_ylim(0, 100)
-        ax.set_xlim(-0.5, len(table) - 0.2)
+        ax.set_xlim(-0.5, len(table))
         ax.set_ylabel("score (mean, 95 % interval)")
         excluded = (
             f", {len(results.excluded)} excluded by post-screening" if results.excluded else ""
