@@ -46,6 +46,7 @@ from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio, check_sample_rate
 from audiolab._threads import THREADED_SAMPLES, side_by_side, thread_count
 from audiolab.batch import Errors
 from audiolab.errors import AudioError, BatchError
+from audiolab.loudness.analysis import to_db
 from audiolab.policy import BIT_DEPTHS, temporary_path
 
 __all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]
@@ -343,48 +344,64 @@ def export_wav(
         raise AudioError(f"{str(target)!r} is a folder; give the WAV file's path")
     long_enough = x.shape[1] >= round(loudness.MOMENTARY_S * rate)
     limited, gain_db, message, input_lufs = False, 0.0, None, None
+    signal: loudness.Analysis | None = None  # what is written, analysed (once)
     if normalize:
-        from audiolab.normalize import normalize as normalized
+        from audiolab.normalize import analyse_input, normalize_analysis
 
         if not long_enough:
             raise AudioError(
                 f"audio is {x.shape[1] / rate:.3f} s long: normalizing needs at least 0.4 s; "
                 "pass normalize=False to write it as it is"
             )
-        x, info = normalized(x, rate, target_lufs, true_peak_db, measure_output=False)
-        if not math.isfinite(info.input_lufs):
+        source, dc = analyse_input(x, rate)
+        if not math.isfinite(source.integrated()):
             raise AudioError(
                 "audio is silent (below the -70 LUFS gate): there is no loudness to normalize; "
                 "pass normalize=False to write it as it is"
             )
+        signal, info = normalize_analysis(
+            source, target_lufs, true_peak_db, dc_offset=dc, consume=True, measure_peak=False
+        )
+        x = signal.samples  # normalize's own array: _quantize works in place
         limited, gain_db, message, input_lufs = (
             info.limited,
             info.gain_db,
             info.message,
             info.input_lufs,
         )
-    elif long_enough:
-        input_lufs = loudness.integrated(x, rate)
-    if not normalize:  # the caller's samples: _quantize works in place
+    else:  # the caller's samples: _quantize works in place on a copy
         x = x.copy()
+        if long_enough:
+            signal = loudness.analyse(x, rate)
+            input_lufs = signal.integrated()
     data, clipped = _quantize(x, bit_depth, dither_seed)
+    if clipped:  # the file is not the analysed signal quantized: analyse what it holds
+        signal = loudness.analyse(x, rate) if long_enough else None
     # The file is written while its samples are measured; then it is read back
     # and must hold exactly the samples that were measured.
     with ThreadPoolExecutor(1) as pool:
         writing = pool.submit(_write_atomically, data, target, rate, bit_depth)
-        measured = _measure(x, rate)
+        measured = _measure(x, rate, signal)
         writing.result()
     return _verify(target, rate, bit_depth, data, measured, input_lufs, gain_db, limited,
                    clipped, message, target_lufs if normalize else None, true_peak_db,
                    tolerance_lu)  # fmt: skip
 
 
-def _measure(values: np.ndarray, rate: int) -> tuple[float | None, float]:
-    """(integrated loudness or None under 400 ms, true peak) of float samples."""
-    if values.shape[1] >= round(loudness.MOMENTARY_S * rate):
-        report = loudness.report(values, rate)
-        return report.integrated_lufs, report.true_peak_dbtp
-    return None, loudness.true_peak(values, rate)
+def _measure(
+    values: np.ndarray, rate: int, signal: loudness.Analysis | None = None
+) -> tuple[float | None, float]:
+    """(integrated loudness or None under 400 ms, true peak) of the file's samples.
+
+    The loudness comes from ``signal``, the analysis of these samples before
+    quantization, when there is one: quantization (rounding, and the PCM_16
+    dither, under -100 dBFS) moves the loudness by less than 0.001 LU above
+    the absolute gate. The true peak is measured on the quantized samples.
+    """
+    peak = to_db(loudness.truepeak.peaks(values, rate)[1])
+    if signal is None and values.shape[1] >= round(loudness.MOMENTARY_S * rate):
+        signal = loudness.analyse(values, rate)
+    return (None if signal is None else signal.integrated()), peak
 
 
 def _verify(
