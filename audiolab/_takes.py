@@ -67,6 +67,41 @@ def _read(path: Path) -> tuple[np.ndarray, int]:
     return data.T, int(rate)
 
 
+def _named(take: Any, sample_rate: int | None, name: str | None) -> tuple[Clip, bool]:
+    """The clip of ``take``, and whether it had a name (given, an id or a file's stem)."""
+    job_id = None
+    if isinstance(take, (str, os.PathLike)):
+        path = Path(take)
+        audio, rate = _read(path)
+        name = name or path.stem
+    elif hasattr(take, "absolute_path") and hasattr(take, "job_id"):  # a catalog Record
+        status = getattr(take, "status", "complete")
+        if take.absolute_path is None or status != "complete":
+            raise AudioError(
+                f"catalog row {take.job_id!r} is {status}: only a complete take has audio"
+            )
+        audio, rate = _read(Path(take.absolute_path))
+        job_id = str(take.job_id)
+        name = name or job_id
+    elif hasattr(take, "audio") and hasattr(take, "sample_rate"):
+        audio, rate = take.audio, take.sample_rate
+    elif (
+        isinstance(take, tuple)
+        and len(take) == 2
+        and not isinstance(take[1], (np.ndarray, list, tuple))
+    ):
+        audio, rate = take
+    else:
+        if sample_rate is None:
+            raise AudioError(
+                f"a take given as bare audio ({type(take).__name__}) needs sample_rate=; "
+                "or pass (audio, sample_rate) pairs, paths, Records or Generations"
+            )
+        audio, rate = take, sample_rate
+    clip = Clip(name or "take", as_audio(audio, max_channels=2), check_sample_rate(rate), job_id)
+    return clip, bool(name)
+
+
 def as_clip(take: Any, sample_rate: int | None = None, *, name: str | None = None) -> Clip:
     """One take (see the module docstring) as a :class:`Clip`.
 
@@ -94,38 +129,7 @@ def as_clip(take: Any, sample_rate: int | None = None, *, name: str | None = Non
     >>> as_clip(np.zeros(100), 8000, name="silence").audio.shape
     (1, 100)
     """
-    job_id = None
-    if isinstance(take, (str, os.PathLike)):
-        path = Path(take)
-        audio, rate = _read(path)
-        name = name or path.stem
-    elif hasattr(take, "absolute_path") and hasattr(take, "job_id"):  # a catalog Record
-        if take.absolute_path is None:
-            raise AudioError(f"catalog row {take.job_id!r} has no file (status {take.status!r})")
-        audio, rate = _read(Path(take.absolute_path))
-        job_id = str(take.job_id)
-        name = name or job_id
-    elif hasattr(take, "audio") and hasattr(take, "sample_rate"):
-        audio, rate = take.audio, take.sample_rate
-    elif (
-        isinstance(take, tuple)
-        and len(take) == 2
-        and not isinstance(take[1], (np.ndarray, list, tuple))
-    ):
-        audio, rate = take
-    else:
-        if sample_rate is None:
-            raise AudioError(
-                f"a take given as bare audio ({type(take).__name__}) needs sample_rate=; "
-                "or pass (audio, sample_rate) pairs, paths, Records or Generations"
-            )
-        audio, rate = take, sample_rate
-    return Clip(
-        name or "take",
-        as_audio(audio, max_channels=2),
-        check_sample_rate(rate),
-        job_id,
-    )
+    return _named(take, sample_rate, name)[0]
 
 
 def as_clips(takes: Any, sample_rate: int | None = None) -> list[Clip]:
@@ -160,8 +164,8 @@ def as_clips(takes: Any, sample_rate: int | None = None) -> list[Clip]:
     elif isinstance(takes, Sequence) and not isinstance(takes, (str, bytes)):
         clips = []
         for i, take in enumerate(takes, 1):
-            clip = as_clip(take, sample_rate)
-            if clip.name == "take":
+            clip, named = _named(take, sample_rate, None)
+            if not named:
                 clip = Clip(f"take {i}", clip.audio, clip.sample_rate, clip.job_id)
             clips.append(clip)
     else:
