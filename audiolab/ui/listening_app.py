@@ -63,7 +63,7 @@ class ListeningApp:
         self.test = test
         self.show_results = show_results
         self.header = w.HTML()
-        self.players = w.HBox([])
+        self.players = (w.VBox if test.kind == "mushra" else w.HBox)([])
         self.sliders: list[Any] = []
         self.message = w.HTML()
         if test.kind == "mushra":
@@ -104,19 +104,34 @@ class ListeningApp:
             if self.show_results:
                 self.message.value = html.escape(test.results().summary())
             return
-        columns = []
         self.sliders = []
-        for label in trial.labels:
-            player = w.Audio(value=test.wav(trial, label), format="wav", autoplay=False)
-            parts = [w.HTML(f"<b>{html.escape(label)}</b>"), player]
-            if test.kind == "mushra" and label != "reference":
-                slider = w.IntSlider(value=0, min=0, max=100, orientation="vertical")
-                self.sliders.append(slider)
-                parts.append(slider)
-            columns.append(w.VBox(parts, layout=w.Layout(align_items="center", margin="0 6px")))
-        self.players.children = tuple(columns)
+        if test.kind == "mushra":  # a row per version: its label, its player, its score
+            rows = []
+            for label in trial.labels:
+                parts = [w.HTML(f"<b>{html.escape(label)}</b>", layout=w.Layout(width="90px"))]
+                parts.append(self._player(trial, label))
+                if label != "reference":
+                    slider = w.IntSlider(value=0, min=0, max=100, layout=w.Layout(width="320px"))
+                    self.sliders.append(slider)
+                    parts.append(slider)
+                rows.append(w.HBox(parts, layout=w.Layout(align_items="center")))
+            self.players.children = tuple(rows)
+        else:  # a column per label
+            self.players.children = tuple(
+                w.VBox(
+                    [w.HTML(f"<b>{html.escape(label)}</b>"), self._player(trial, label)],
+                    layout=w.Layout(align_items="center", margin="0 6px"),
+                )
+                for label in trial.labels
+            )
         # after the players: a page that reads the new trial number finds them in place
         self.header.value = f"trial {trial.index} of {total} · {test.answered} of {total} answered"
+
+    def _player(self, trial: Any, label: str) -> Any:
+        import ipywidgets as w
+
+        wav = self.test.wav(trial, label)
+        return w.Audio(value=wav, format="wav", autoplay=False, layout=w.Layout(width="230px"))
 
     def _choose(self, choice: str) -> None:
         self._answer(choice)

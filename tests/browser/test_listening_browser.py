@@ -39,6 +39,12 @@ store = Store(os.environ["AUDIOLAB_STORE"])
 test = ListeningTest(takes, kind="abx", trials={TRIALS}, seed=7, listener="browser", store=store)
 test
 """
+# the other kinds, shown for their screenshots (the ABX test is the one clicked through)
+OTHERS = """
+takes["half time"] = synth.reference(124, "A minor", duration=2.0, sr=16000, pattern="half_time")
+display(ListeningTest(takes, kind="pairwise", seed=7, listener="browser", store=store))
+display(ListeningTest(takes, kind="mushra", seed=7, listener="browser", store=store))
+"""
 
 
 def _free_port() -> int:
@@ -54,7 +60,7 @@ def lab(tmp_path: Path) -> Iterator[str]:
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(SETUP.strip())]
+    notebook.cells = [nbformat.v4.new_code_cell(c.strip()) for c in (SETUP, OTHERS)]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(notebook, tmp_path / "abx.ipynb")
     port, token = _free_port(), secrets.token_hex(16)
@@ -111,14 +117,19 @@ def test_an_abx_test_is_completed_by_clicks_in_chromium(lab: str, tmp_path: Path
             page.locator(".jp-StatusBar-TextItem", has_text="Idle").first.wait_for(timeout=120_000)
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_text("Run All Cells", exact=True).click()
+            news = page.get_by_role("button", name="No", exact=True)  # JupyterLab's news toast
+            try:
+                news.click(timeout=5_000)
+            except Exception:  # no toast: nothing to dismiss
+                pass
             widget = page.locator(".jupyter-widgets", has_text="ABX listening test").first
             widget.wait_for(state="visible", timeout=180_000)
             for trial in range(1, TRIALS + 1):
                 page.get_by_text(f"trial {trial} of {TRIALS}").wait_for(timeout=60_000)
-                page.wait_for_function(  # A, B and X
-                    "document.querySelectorAll('.jupyter-widgets audio').length == 3",
-                    timeout=60_000,
-                )
+                deadline = time.monotonic() + 60
+                while widget.locator("audio").count() != 3:  # A, B and X
+                    assert time.monotonic() < deadline, "the players of A, B and X did not appear"
+                    time.sleep(0.2)
                 if trial == 2:
                     widget.screenshot(path=str(ARTIFACTS / "listening-abx.png"))
                 choice = "X is A" if trial % 2 else "X is B"
@@ -126,6 +137,10 @@ def test_an_abx_test_is_completed_by_clicks_in_chromium(lab: str, tmp_path: Path
             page.get_by_text(f"done: {TRIALS} of {TRIALS} answered").wait_for(timeout=60_000)
             page.get_by_text("one-sided binomial test").wait_for(timeout=60_000)
             widget.screenshot(path=str(ARTIFACTS / "listening-abx-done.png"))
+            for kind in ("pairwise", "mushra"):
+                other = page.locator(".jupyter-widgets", has_text=f"{kind.upper()} listening test")
+                other.first.scroll_into_view_if_needed()
+                other.first.screenshot(path=str(ARTIFACTS / f"listening-{kind}.png"))
         except Exception:
             page.screenshot(path=str(ARTIFACTS / "listening-abx-failure.png"), full_page=True)
             raise
@@ -138,3 +153,4 @@ def test_an_abx_test_is_completed_by_clicks_in_chromium(lab: str, tmp_path: Path
     answers = Store(tmp_path / "outputs").trials()
     assert [a.answer for a in answers] == ["A", "B"] * (TRIALS // 2)
     assert all(a.listener == "browser" and a.kind == "abx" and a.seconds > 0 for a in answers)
+    assert (ARTIFACTS / "listening-mushra.png").stat().st_size > 5_000
