@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["model_or_tiny", "programme", "sine", "tiny_musicgen"]
+__all__ = ["model_or_tiny", "programme", "sine", "tiny_clap", "tiny_musicgen"]
 
 
 def sine(
@@ -370,6 +370,113 @@ def tiny_musicgen(
                 ),
                 tokenizer=fast,
             ).save_pretrained(folder)
+    finally:
+        hf_logging.set_verbosity(verbosity)
+        hf_logging.enable_progress_bar()
+    return folder
+
+
+def tiny_clap(path: str | os.PathLike[str]) -> Path:
+    """Save a tiny randomly initialised CLAP model and its processor to a folder.
+
+    The structure of ``laion/clap-htsat-unfused`` (an HTSAT audio tower on
+    48 kHz log-mel frames, a RoBERTa text tower, 16-dimensional joint space)
+    with tiny layers, 2 s windows instead of 10 s, and a word-level tokenizer
+    built offline, so that ``audiolab.evaluate.clap_score(..., model=path)``
+    runs the same ``from_pretrained`` path as the real model in well under a
+    second. Its scores mean nothing; the plumbing is what it tests.
+    Deterministic, and reused when the folder already holds one.
+
+    Parameters
+    ----------
+    path : str or Path
+        The folder (created).
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tiny_clap(tempfile.mkdtemp())
+    >>> (folder / "model.safetensors").is_file()
+    True
+    """
+    folder = Path(path)
+    if (folder / "config.json").is_file() and (folder / "model.safetensors").is_file():
+        return folder
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import (
+        ClapAudioConfig,
+        ClapConfig,
+        ClapFeatureExtractor,
+        ClapModel,
+        ClapProcessor,
+        ClapTextConfig,
+        PreTrainedTokenizerFast,
+    )
+    from transformers.utils import logging as hf_logging
+
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        words = ["<s>", "<pad>", "</s>", "<unk>", *_TINY_VOCABULARY]
+        text = ClapTextConfig(
+            vocab_size=len(words),
+            hidden_size=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=32,
+            max_position_embeddings=64,
+            projection_dim=16,
+        )
+        # 16 mel bands, a 64 x 64 "image" of 2 s (201 frames of 10 ms fit its 256 x 16)
+        audio = ClapAudioConfig(
+            window_size=4,
+            num_mel_bins=16,
+            spec_size=64,
+            patch_size=4,
+            patch_stride=(4, 4),
+            hidden_size=32,
+            depths=[1, 1],
+            num_attention_heads=[2, 2],
+            patch_embeds_hidden_size=16,
+            projection_dim=16,
+            num_classes=4,
+        )
+        config = ClapConfig(
+            text_config=text.to_dict(), audio_config=audio.to_dict(), projection_dim=16
+        )
+        torch.manual_seed(0)
+        model = ClapModel(config)
+        tokenizer = Tokenizer(
+            models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>")
+        )
+        tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+        processor = ClapProcessor(
+            feature_extractor=ClapFeatureExtractor(
+                feature_size=16,
+                sampling_rate=48000,
+                hop_length=480,
+                max_length_s=2,
+                truncation="rand_trunc",
+                padding="repeatpad",
+            ),
+            tokenizer=PreTrainedTokenizerFast(
+                tokenizer_object=tokenizer,
+                bos_token="<s>",
+                pad_token="<pad>",
+                eos_token="</s>",
+                unk_token="<unk>",
+            ),
+        )
+        folder.mkdir(parents=True, exist_ok=True)
+        model.save_pretrained(folder)
+        processor.save_pretrained(folder)
     finally:
         hf_logging.set_verbosity(verbosity)
         hf_logging.enable_progress_bar()

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -316,9 +317,19 @@ class Lifecycle(Catalog):
         return self.annotate(job.job_id, rating=rating, note=note)
 
     def annotate(
-        self, job_id: str, *, rating: int | None = None, note: str | None = None
+        self,
+        job_id: str,
+        *,
+        rating: int | None = None,
+        note: str | None = None,
+        metrics: Mapping[str, Any] | None = None,
     ) -> Record:
-        """Set the rating (1 to 5) and note of a generation; None leaves a value as it is.
+        """Set the rating (1 to 5), note and metrics of a generation; None leaves them as they are.
+
+        ``metrics`` maps a metric's name to an :class:`audiolab.evaluate.Score`
+        (kept as its ``to_dict()``: value, embedding model and revision) or a
+        number; they are added to the take's metrics, replacing those of the
+        same name.
 
         Examples
         --------
@@ -327,15 +338,28 @@ class Lifecycle(Catalog):
         >>> job = catalog.begin(prompt="take 3")
         >>> catalog.annotate(job.job_id, rating=4, note="nice groove").rating
         4
+        >>> catalog.annotate(job.job_id, metrics={"clap_score": 0.31}).metrics
+        {'clap_score': 0.31}
         """
         _check_rating(rating)
         if note is not None and not isinstance(note, str):
             raise AudioError(f"note must be text, got {type(note).__name__}")
+        if metrics is not None and not isinstance(metrics, Mapping):
+            raise AudioError(f"metrics must map names to scores, got {type(metrics).__name__}")
+        added = {
+            str(name): score.to_dict() if hasattr(score, "to_dict") else score
+            for name, score in (metrics or {}).items()
+        }
         with self._write() as connection:
+            row = connection.execute(
+                f"SELECT metrics FROM {TABLE} WHERE job_id = ?", (check_job_id(job_id),)
+            ).fetchone()
+            kept = json.loads(row["metrics"]) if row is not None and row["metrics"] else {}
+            merged = to_row({"metrics": {**kept, **added}})["metrics"] if added else None
             updated = connection.execute(
-                f"UPDATE {TABLE} SET rating = coalesce(?, rating), note = coalesce(?, note)"
-                " WHERE job_id = ?",
-                (rating, note, check_job_id(job_id)),
+                f"UPDATE {TABLE} SET rating = coalesce(?, rating), note = coalesce(?, note),"
+                " metrics = coalesce(?, metrics) WHERE job_id = ?",
+                (rating, note, merged, job_id),
             ).rowcount
         if updated != 1:
             raise AudioError(f"job {job_id!r} is not in the catalog {self.catalog_path}")

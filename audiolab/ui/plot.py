@@ -25,8 +25,18 @@ import numpy as np
 
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab.errors import AudioError
+from audiolab.ui.plot_evaluation import drift, listening
 
-__all__ = ["chroma_key", "compare_loudness", "loudness", "mark_seams", "tempo", "waveform"]
+__all__ = [
+    "chroma_key",
+    "compare_loudness",
+    "drift",
+    "listening",
+    "loudness",
+    "mark_seams",
+    "tempo",
+    "waveform",
+]
 
 #: Figure size of a new figure: fits a notebook column without overlapping text.
 FIGSIZE = (9.0, 3.4)

@@ -20,12 +20,12 @@ import sys
 from collections.abc import Sequence
 
 from audiolab._audio import AudioError
-from audiolab.ui.cli import demo, generate, measure, normalize, store
+from audiolab.ui.cli import demo, generate, measure, normalize, regress, store
 from audiolab.ui.cli._common import Usage
 
 __all__ = ["main"]
 
-SUBCOMMANDS = (demo, normalize, measure, generate, store)
+SUBCOMMANDS = (demo, normalize, measure, generate, store, regress)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""``audiolab store``: list, count, check and clean the store."""
+"""``audiolab store``: list, count, check, clean and export the store."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     store = commands.add_parser(
         "store", parents=parents, help="list, count, check and clean the store"
     )
-    store.add_argument("action", choices=("ls", "stats", "verify", "cleanup"))
+    store.add_argument("action", choices=("ls", "stats", "verify", "cleanup", "export"))
     store.add_argument("--root", default="data/outputs", help="the store (default: data/outputs)")
     store.add_argument("--limit", type=int, default=None, help="ls: at most this many rows")
     store.add_argument("--status", choices=("pending", "complete", "failed"), help="ls: only these")
@@ -31,6 +31,14 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     store.add_argument(
         "--yes", action="store_true", help="cleanup: really delete (default: dry run)"
     )
+    store.add_argument("--to", metavar="FOLDER", help="export: the folder to write")
+    store.add_argument(
+        "--format",
+        choices=("audiofolder", "csv", "parquet"),
+        default="audiofolder",
+        help="export: metadata.jsonl (default), metadata.csv or metadata.parquet",
+    )
+    store.add_argument("--overwrite", action="store_true", help="export: replace an export")
     store.set_defaults(handler=run)
 
 
@@ -75,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             else ("repaired" if report.repaired else "problems found (use --repair)")
         )
         return 0 if report.ok or report.repaired else 1
+    if args.action == "export":
+        return _export(store, args)
     # cleanup
     old = store.cleanup(args.days, dry_run=not args.yes)
     for path in old:
@@ -83,4 +93,22 @@ def run(args: argparse.Namespace) -> int:
         store.remove_empty_folders()
     else:
         print(f"dry run: {len(old)} files older than {args.days:g} days; add --yes to delete them")
+    return 0
+
+
+def _export(store: Any, args: argparse.Namespace) -> int:
+    import sys
+
+    from audiolab.errors import StoreError
+    from audiolab.ui.cli._common import Usage
+
+    if not args.to:
+        raise Usage("store export needs --to FOLDER")
+    try:
+        folder = store.export(args.to, args.format, overwrite=args.overwrite, limit=args.limit)
+    except StoreError as err:
+        print(f"audiolab store: error: {err}", file=sys.stderr)
+        return 1
+    count = sum(1 for p in folder.iterdir() if not p.name.startswith("metadata."))
+    print(f"exported {count} takes to {folder} ({args.format})")
     return 0
