@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from audiolab import AudioError
+from audiolab import AudioError, StoreError
 from audiolab.policy import TEMPORARY_PREFIX
 from audiolab.store import SCHEMA_VERSION, Job, Record, Store, check_job_id
 
@@ -104,7 +104,7 @@ def test_a_newer_catalog_is_refused(store: Store) -> None:
     store.schema_version()
     with sqlite3.connect(store.catalog_path) as connection:
         connection.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,))
-    with pytest.raises(AudioError, match="newer than this audiolab"):
+    with pytest.raises(StoreError, match="newer than this audiolab"):
         Store(store.root).records()
 
 
