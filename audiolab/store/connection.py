@@ -216,11 +216,10 @@ def _check_file(path: Path) -> None:
 
 def _check_marker(connection: sqlite3.Connection, path: Path) -> None:
     """A StoreError unless the database is an audiolab catalog (the marker, or its tables)."""
-    with errors_of(path):
-        if connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
-            return
-        listed = connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
-        tables = {row[0] for row in listed}
+    if connection.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+        return
+    listed = connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    tables = {row[0] for row in listed}
     if not {TABLE, "schema_version"} <= tables:  # audiolab 0.1 catalogs have no marker
         raise StoreError(
             f"{path}: an SQLite database that is not an audiolab catalog: "
@@ -293,6 +292,7 @@ def open_catalog(path: Path, *, create: bool) -> sqlite3.Connection | None:
     _check_file(path)
     try:
         connection = _connect(str(path))
+        _check_marker(connection, path)  # before anything is written to someone else's file
         retry(lambda: connection.execute("PRAGMA journal_mode = WAL"))
         # NORMAL is safe in WAL mode: a crash loses no committed transaction
         connection.execute("PRAGMA synchronous = NORMAL")
@@ -312,7 +312,8 @@ def open_catalog(path: Path, *, create: bool) -> sqlite3.Connection | None:
                 "writable"
             ) from None
         connection = _connect(f"{path.as_uri()}?immutable=1", uri=True)
-    _check_marker(connection, path)
+        with errors_of(path):
+            _check_marker(connection, path)
     with errors_of(path):
         version = schema_version_of(connection)
     if version > SCHEMA_VERSION:

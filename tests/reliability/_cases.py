@@ -1,0 +1,42 @@
+"""Counting the cases of the reliability suite, per category (see benchmarks/reliability.py).
+
+A case is one attack: a parametrization, a random example, a kill at a
+random point. ``with case("category"):`` counts it as tried on entry and as
+passed when the block ends without an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections import Counter
+from collections.abc import Iterator
+
+TRIED: Counter[str] = Counter()
+PASSED: Counter[str] = Counter()
+
+#: Where the counts go at the end of the session (set by benchmarks/reliability.py).
+REPORT_ENV = "AUDIOLAB_CASES_REPORT"
+
+
+@contextlib.contextmanager
+def case(category: str) -> Iterator[None]:
+    TRIED[category] += 1
+    yield
+    PASSED[category] += 1
+
+
+def trials(name: str, default: int) -> int:
+    """How many random trials a slow test makes: ``AUDIOLAB_<NAME>_TRIALS`` or ``default``."""
+    value = os.environ.get(f"AUDIOLAB_{name.upper()}_TRIALS", "")
+    return int(value) if value.strip() else default
+
+
+def write_report() -> None:
+    path = os.environ.get(REPORT_ENV)
+    if not path:
+        return
+    counts = {c: {"tried": TRIED[c], "passed": PASSED[c]} for c in sorted(TRIED)}
+    with open(path, "a") as handle:  # each xdist worker or session appends its counts
+        handle.write(json.dumps(counts) + "\n")
