@@ -248,7 +248,8 @@ def _create(path: Path) -> None:
             if not path.exists():
                 os.rename(temporary, path)
     finally:
-        temporary.unlink(missing_ok=True)
+        if os.path.lexists(temporary):  # (unlink of a missing file on a read-only disk: EROFS)
+            temporary.unlink()
 
 
 def open_catalog(path: Path, *, create: bool) -> sqlite3.Connection | None:

@@ -178,7 +178,8 @@ class Files(Catalog):
                     connection.execute(insert_sql(values), tuple(values.values()))
                 os.replace(temporary, dst)
         finally:
-            temporary.unlink(missing_ok=True)
+            if os.path.lexists(temporary):  # (a missing file on a read-only disk: EROFS)
+                temporary.unlink()
         return dst
 
     def files(

@@ -278,7 +278,8 @@ def output_file(name: str) -> Iterator[IO[str]]:
             yield handle
         os.replace(temporary, final)
     finally:
-        temporary.unlink(missing_ok=True)
+        if os.path.lexists(temporary):  # (a missing file on a read-only disk: EROFS)
+            temporary.unlink()
 
 
 # ------------------------------------------------------------------ tables
