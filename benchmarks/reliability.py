@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,14 +28,14 @@ REPO = Path(__file__).resolve().parents[1]
 WHY = ["tests/reliability/test_store_cases.py", "tests/reliability/test_cli_cases.py"]
 
 
-def run(tests: list[str], pythonpath: str) -> dict[str, dict]:
-    """Run ``tests`` with ``audiolab`` from ``pythonpath``; the summed case counts."""
+def run(tests: list[str], checkout: Path) -> dict[str, dict]:
+    """Run ``tests`` in ``checkout`` (its ``audiolab``); the summed case counts."""
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "cases.jsonl"
-        env = {**os.environ, "PYTHONPATH": pythonpath, "AUDIOLAB_CASES_REPORT": str(report)}
+        env = {**os.environ, "PYTHONPATH": str(checkout), "AUDIOLAB_CASES_REPORT": str(report)}
         env["HF_HUB_OFFLINE"] = "1"
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-cov"]
-        subprocess.run([*command, *tests], cwd=REPO, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run([*command, *tests], cwd=checkout, env=env, stdout=subprocess.DEVNULL)
         totals: dict[str, dict] = {}
         for line in report.read_text().splitlines() if report.exists() else []:
             for category, counts in json.loads(line).items():
@@ -50,15 +51,19 @@ def main() -> None:
     parser.add_argument("--against", metavar="REV", help="also run the issue's cases on REV")
     args = parser.parse_args()
 
-    here = run(["tests/reliability"], str(REPO))
+    here = run(["tests/reliability"], REPO)
     before: dict[str, dict] = {}
-    if args.against:
+    if args.against:  # the package and settings of REV, with these tests
         with tempfile.TemporaryDirectory() as old:
             archive = subprocess.run(
-                ["git", "archive", args.against, "audiolab"], cwd=REPO, capture_output=True
+                ["git", "archive", args.against, "audiolab", "pyproject.toml"],
+                cwd=REPO,
+                capture_output=True,
+                check=True,
             ).stdout
             subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
-            before = run(WHY, f"{old}{os.pathsep}{REPO}")
+            shutil.copytree(REPO / "tests", Path(old) / "tests")
+            before = run(WHY, Path(old))
 
     header = (
         f"| category | tried | passed |{f' failed on {args.against} |' if args.against else ''}"
