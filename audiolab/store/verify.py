@@ -32,7 +32,7 @@ from audiolab.errors import AudioError
 from audiolab.policy import is_temporary
 from audiolab.store.lifecycle import Lifecycle
 from audiolab.store.schema import JOB_ID, TABLE, Job, as_utc, insert_sql, to_row
-from audiolab.store.tree import relative, tree_files
+from audiolab.store.tree import AUDIO_EXTENSIONS, relative, tree_files
 
 __all__ = ["Verify", "VerifyReport"]
 
@@ -47,7 +47,8 @@ class VerifyReport:
     Attributes
     ----------
     files_without_row : list of Path
-        Files in the date tree that no catalog row points to.
+        Audio files (by extension) in the date tree that no catalog row
+        points to. Other files there are not the store's and are left out.
     rows_without_file : list of str
         Job ids of ``complete`` rows whose file is missing.
     interrupted : list of str
@@ -174,7 +175,7 @@ class Verify(Lifecycle):
         for path in tree + root_temporaries:
             if is_temporary(path):
                 found["old" if _mtime(path) < cutoff else "new"].append(path)
-            elif relative(self.root, path) not in rows:
+            elif relative(self.root, path) not in rows and path.suffix.lower() in AUDIO_EXTENSIONS:
                 found["orphans"].append(path)
         for stored, row in rows.items():
             if row["status"] == "complete" and not (stored and (self.root / stored).is_file()):
