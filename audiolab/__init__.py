@@ -31,7 +31,7 @@ from typing import Any
 
 from audiolab import loudness
 from audiolab.compat import AudioExporter, AudioFileManager, AudioMetadataExtractor
-from audiolab.errors import AudioError, ModelNotAvailableError, StoreError
+from audiolab.errors import AudioError, BatchError, ModelNotAvailableError, StoreError
 from audiolab.export import BatchExportError, ExportResult, export_wav, export_wav_batch
 from audiolab.generate import Generation, generate
 from audiolab.loudness import LoudnessReport
@@ -70,6 +70,7 @@ __all__ = [
     "AudioExporter",
     "AudioFileManager",
     "AudioMetadataExtractor",
+    "BatchError",
     "BatchExportError",
     "ExportResult",
     "Generation",

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
-__all__ = ["THREADED_SAMPLES", "side_by_side", "thread_count"]
+__all__ = ["THREADED_SAMPLES", "per_channel", "side_by_side", "thread_count"]
 
 _T = TypeVar("_T")
 _I = TypeVar("_I")
@@ -80,6 +80,31 @@ def side_by_side(
             return [task(item) for item in work]
         with ThreadPoolExecutor(workers) as pool:
             return list(pool.map(task, work))
+
+
+def per_channel(task: Callable[[int], _T], channels: int, n_samples: int) -> list[_T]:
+    """``[task(c) for c in range(channels)]``, a thread per channel for long signals.
+
+    Parameters
+    ----------
+    task : callable
+        What to do with channel ``c``.
+    channels : int
+        How many.
+    n_samples : int
+        Samples per channel: threads from :data:`THREADED_SAMPLES` on.
+
+    Returns
+    -------
+    list
+        One result per channel.
+
+    Examples
+    --------
+    >>> per_channel(lambda c: 10 * c, 3, 100)
+    [0, 10, 20]
+    """
+    return side_by_side(task, range(channels), threaded=n_samples >= THREADED_SAMPLES)
 
 
 @contextmanager

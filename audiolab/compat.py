@@ -112,7 +112,9 @@ class AudioExporter:
             bit_depth=bit_depth,
         )
         return [
-            (os.fspath(p), r.file_size_bytes) for p, r in zip(output_paths, results, strict=True)
+            (os.fspath(p), r.file_size_bytes)
+            for p, r in zip(output_paths, results, strict=True)
+            if not isinstance(r, Exception)  # errors="raise": every item is a result
         ]
 
 

@@ -44,7 +44,9 @@ import numpy as np
 from audiolab import loudness
 from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio, check_sample_rate
 from audiolab._threads import THREADED_SAMPLES, side_by_side, thread_count
-from audiolab.errors import AudioError
+from audiolab.batch import Errors
+from audiolab.errors import AudioError, BatchError
+from audiolab.loudness.analysis import to_db
 from audiolab.policy import BIT_DEPTHS, temporary_path
 
 __all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]
@@ -137,7 +139,7 @@ class ExportResult:
         return out
 
 
-class BatchExportError(AudioError):
+class BatchExportError(BatchError):
     """Some items of :func:`export_wav_batch` failed; the others were written.
 
     Attributes
@@ -146,13 +148,15 @@ class BatchExportError(AudioError):
         One entry per item: its :class:`ExportResult`, or the exception.
     errors : dict
         Item index -> exception, for the failed ones.
+
+    Examples
+    --------
+    >>> print(BatchExportError([AudioError("empty audio")]))
+    1 of 1 export items failed (item 0: empty audio)
     """
 
     def __init__(self, results: list[Any]) -> None:
-        self.results = results
-        self.errors = {i: r for i, r in enumerate(results) if isinstance(r, Exception)}
-        lines = "; ".join(f"item {i}: {err}" for i, err in self.errors.items())
-        super().__init__(f"{len(self.errors)} of {len(results)} exports failed ({lines})")
+        super().__init__(results, what="export")
 
 
 def _check_options(sample_rate: Any, bit_depth: Any, tolerance_lu: Any) -> int:
@@ -340,48 +344,64 @@ def export_wav(
         raise AudioError(f"{str(target)!r} is a folder; give the WAV file's path")
     long_enough = x.shape[1] >= round(loudness.MOMENTARY_S * rate)
     limited, gain_db, message, input_lufs = False, 0.0, None, None
+    signal: loudness.Analysis | None = None  # what is written, analysed (once)
     if normalize:
-        from audiolab.normalize import normalize as normalized
+        from audiolab.normalize import analyse_input, normalize_analysis
 
         if not long_enough:
             raise AudioError(
                 f"audio is {x.shape[1] / rate:.3f} s long: normalizing needs at least 0.4 s; "
                 "pass normalize=False to write it as it is"
             )
-        x, info = normalized(x, rate, target_lufs, true_peak_db, measure_output=False)
-        if not math.isfinite(info.input_lufs):
+        source, dc = analyse_input(x, rate)
+        if not math.isfinite(source.integrated()):
             raise AudioError(
                 "audio is silent (below the -70 LUFS gate): there is no loudness to normalize; "
                 "pass normalize=False to write it as it is"
             )
+        signal, info = normalize_analysis(
+            source, target_lufs, true_peak_db, dc_offset=dc, consume=True, measure_peak=False
+        )
+        x = signal.samples  # normalize's own array: _quantize works in place
         limited, gain_db, message, input_lufs = (
             info.limited,
             info.gain_db,
             info.message,
             info.input_lufs,
         )
-    elif long_enough:
-        input_lufs = loudness.integrated(x, rate)
-    if not normalize:  # the caller's samples: _quantize works in place
+    else:  # the caller's samples: _quantize works in place on a copy
         x = x.copy()
+        if long_enough:
+            signal = loudness.analyse(x, rate)
+            input_lufs = signal.integrated()
     data, clipped = _quantize(x, bit_depth, dither_seed)
+    if clipped:  # the file is not the analysed signal quantized: analyse what it holds
+        signal = loudness.analyse(x, rate) if long_enough else None
     # The file is written while its samples are measured; then it is read back
     # and must hold exactly the samples that were measured.
     with ThreadPoolExecutor(1) as pool:
         writing = pool.submit(_write_atomically, data, target, rate, bit_depth)
-        measured = _measure(x, rate)
+        measured = _measure(x, rate, signal)
         writing.result()
     return _verify(target, rate, bit_depth, data, measured, input_lufs, gain_db, limited,
                    clipped, message, target_lufs if normalize else None, true_peak_db,
                    tolerance_lu)  # fmt: skip
 
 
-def _measure(values: np.ndarray, rate: int) -> tuple[float | None, float]:
-    """(integrated loudness or None under 400 ms, true peak) of float samples."""
-    if values.shape[1] >= round(loudness.MOMENTARY_S * rate):
-        report = loudness.report(values, rate)
-        return report.integrated_lufs, report.true_peak_dbtp
-    return None, loudness.true_peak(values, rate)
+def _measure(
+    values: np.ndarray, rate: int, signal: loudness.Analysis | None = None
+) -> tuple[float | None, float]:
+    """(integrated loudness or None under 400 ms, true peak) of the file's samples.
+
+    The loudness comes from ``signal``, the analysis of these samples before
+    quantization, when there is one: quantization (rounding, and the PCM_16
+    dither, under -100 dBFS) moves the loudness by less than 0.001 LU above
+    the absolute gate. The true peak is measured on the quantized samples.
+    """
+    peak = to_db(loudness.truepeak.peaks(values, rate)[1])
+    if signal is None and values.shape[1] >= round(loudness.MOMENTARY_S * rate):
+        signal = loudness.analyse(values, rate)
+    return (None if signal is None else signal.integrated()), peak
 
 
 def _verify(
@@ -449,9 +469,10 @@ def export_wav_batch(
     *,
     jobs: int | None = None,
     client: Any = None,
+    errors: Errors = "raise",
     progress: bool | None = False,
     **options: Any,
-) -> list[ExportResult]:
+) -> list[ExportResult | Exception]:
     """:func:`export_wav` for many clips; one bad clip does not lose the others.
 
     Parameters
@@ -466,6 +487,10 @@ def export_wav_batch(
         Processes: one per core by default (None); 1 exports in this process.
     client : dask.distributed.Client, optional
         Export as Dask tasks instead.
+    errors : {"raise", "return"}
+        ``"raise"``: :class:`BatchExportError` after every other clip is
+        written, when some failed; ``"return"``: a failed clip's exception in
+        its place in the list.
     progress : bool or None
         A progress bar on stderr (None: when it is a terminal).
     **options
@@ -496,8 +521,9 @@ def export_wav_batch(
     ...     print(sorted(err.errors), err.results[0].path.name)
     [1] a.wav
     """
-    from audiolab.batch import run
+    from audiolab.batch import check_errors, run
 
+    errors = check_errors(errors)
     if len(audios) != len(paths):
         raise AudioError(f"got {len(audios)} clips but {len(paths)} paths")
     items: list[Any] = []
@@ -518,6 +544,6 @@ def export_wav_batch(
     results: list[Any] = list(items)
     for i, result in zip(work, done, strict=True):
         results[i] = result
-    if any(isinstance(r, Exception) for r in results):
+    if errors == "raise" and any(isinstance(r, Exception) for r in results):
         raise BatchExportError(results)
     return results

@@ -54,6 +54,7 @@ import numpy as np
 from audiolab import audiofile
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab._json import json_safe
+from audiolab.batch import Errors
 from audiolab.errors import AudioError
 
 __all__ = ["Measurement", "measure", "measure_many"]
@@ -353,13 +354,14 @@ def measure(
 
 def measure_many(
     paths: Sequence[Any],
+    *,
     jobs: int | None = None,
     client: Any = None,
-    *,
+    errors: Errors = "raise",
     progress: bool | None = False,
     **options: Any,
 ) -> list[Measurement | Exception]:
-    """:func:`measure` over many files; a file that fails comes back as its error.
+    """:func:`measure` over many files; a file that fails never loses the others.
 
     Parameters
     ----------
@@ -369,6 +371,10 @@ def measure_many(
         Processes (default: one per core; 1 measures in this process).
     client : dask.distributed.Client, optional
         Measure on this Dask cluster instead.
+    errors : {"raise", "return"}
+        ``"raise"``: :class:`audiolab.BatchError` after every file is measured
+        when some failed (its ``results`` hold every Measurement or error);
+        ``"return"``: a bad file's error (an :class:`AudioError`) in its place.
     progress : bool or None
         A progress bar on stderr (None: when stderr is a terminal).
     **options
@@ -377,12 +383,17 @@ def measure_many(
     Returns
     -------
     list
-        One :class:`Measurement` or exception (an :class:`AudioError` for a
-        bad file) per path, in order.
+        One :class:`Measurement` (or, with ``errors="return"``, exception)
+        per path, in order.
+
+    Raises
+    ------
+    BatchError
+        With ``errors="raise"``, when some file could not be measured.
 
     Examples
     --------
-    >>> results = measure_many(["no-such-file.wav"], jobs=1)
+    >>> results = measure_many(["no-such-file.wav"], jobs=1, errors="return")
     >>> type(results[0]).__name__
     'AudioError'
     """
@@ -395,6 +406,7 @@ def measure_many(
         [os.fspath(p) for p in paths],
         jobs=jobs,
         client=client,
+        errors=errors,
         progress=progress,
         desc="measure",
     )

@@ -1,25 +1,31 @@
 """Gain to a loudness target under a true-peak ceiling, with a look-ahead limiter.
 
 :func:`normalize` removes the DC offset of each channel (it is inaudible and
-only wastes headroom), applies the gain that brings the integrated loudness to
-the target, and when that gain would push the true peak over the ceiling runs
-a true-peak limiter and raises the gain again until the result measures within
-0.02 LU of the target with its true peak under the ceiling. The loudness
-target holds: the signal is never peak-normalized instead. When the target
-cannot be reached under the ceiling (or the audio is silent), the result says
-so in :class:`NormalizeInfo`.
+only wastes headroom) and solves for the gain that brings the integrated
+loudness *of the gained signal* to the target. The gates do not commute with
+a gain (blocks under -70 LUFS before it may pass after it), so the gain is
+solved on the gating blocks' energies, exactly, not taken as ``target -
+input``. When that gain would push the true peak over the ceiling, the
+true-peak limiter (:mod:`audiolab.limiter`) runs at a gain found on a
+prediction of its loudness, the limited signal is measured, and a last trim
+down, solved the same exact way, lands it on the target. The loudness target
+holds: the signal is never peak-normalized instead. When the target cannot
+be reached under the ceiling (or the audio is silent), :class:`NormalizeInfo`
+says why, with the numbers.
 
-The limiter (offline, so its look-ahead costs no latency: the output is
-time-aligned with the input and as long):
+What is out of reach (the documented floor): more gain into the limiter
+never makes the result quieter, and at the most it may take off the loudest
+peak, :data:`MAX_REDUCTION_DB`, every passage is held against the ceiling:
+the dynamics are flattened, the loudness range is 0 LU, and the loudness is
+as high as this signal gets under this ceiling with this limiter (1 ms
+release at the hardest, close to a clipper that follows the true peak). A
+target above that is out of reach; the result is then the least gain within
+:data:`KNEE_LU` of that loudest result, and the message gives both numbers.
 
-1. the gain each sample needs, from the oversampled peak envelope
-   (:func:`audiolab.loudness.true_peak_envelope`) and the ceiling;
-2. the smallest of those within the look-ahead on either side (3 ms);
-3. an exponential release (80 ms) of the gain reduction, computed in closed
-   form with a running maximum (no per-sample loop);
-4. smoothing with a triangular window that spans the look-ahead, so that the
-   gain falls smoothly before a peak and the curve stays below the gain every
-   sample needs.
+The signal is validated once and K-weighted once for a plain gain, twice
+when the limiter acts (the input, and the limited result). The writer uses
+the same path without validating again: :func:`analyse_input` and
+:func:`normalize_analysis` (package-internal).
 
 Examples
 --------
@@ -34,32 +40,53 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from audiolab import loudness
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab.errors import AudioError
+from audiolab.limiter import Limiter, Release, limit
+from audiolab.loudness import Analysis, analyse, truepeak
+from audiolab.loudness.analysis import gated_loudness, gating_powers, to_db
+from audiolab.loudness.constants import ABSOLUTE_GATE_LUFS, MOMENTARY_S
 
-__all__ = ["NormalizeInfo", "limit", "normalize"]
+__all__ = [
+    "CEILING_MARGIN_DB",
+    "KNEE_LU",
+    "MAX_REDUCTION_DB",
+    "NormalizeInfo",
+    "analyse_input",
+    "limit",
+    "normalize",
+    "normalize_analysis",
+    "normalize_group",
+    "shared_gain_db",
+]
 
-#: Look-ahead (and attack) of the limiter.
-LOOKAHEAD_S = 0.003
-#: Time constant of the limiter's release.
-RELEASE_S = 0.080
-#: How close to the target the iteration gets before it stops.
-CONVERGED_LU = 0.02
 #: The result stays this far under the ceiling, room for PCM quantization and dither.
 CEILING_MARGIN_DB = 0.02
 #: The limiter aims this far under the ceiling: its smooth gain lets inter-sample peaks
-#: through by about as much, and a second pass to correct that costs time.
+#: through by about as much.
 LIMITER_HEADROOM_DB = 0.03
-#: The limiter may take at most this much off the loudest peaks before the target is
+#: The limiter may take at most this much off the loudest peak before the target is
 #: declared out of reach (past it the result would be a square wave, not music).
-MAX_REDUCTION_DB = 60.0
-_MAX_ITERATIONS = 16
+MAX_REDUCTION_DB = 100.0
+#: Out of reach, the result returned is the least gain within this of the loudest.
+KNEE_LU = 0.1
+#: Within this of the target counts as reached.
+REACHED_LU = 0.1
+#: The releases tried, in turn, until one reaches the target: the program-dependent
+#: default, then single releases that limit harder.
+RELEASES = (Release(), Release(0.010, None), Release(0.001, None))
+#: The limiter runs this much louder than the target, so that the trim goes down.
+_AIM_ABOVE_LU = 0.05
+_MEASURED_PASSES = 4  # limited and measured results per release before the next one
+_FLOOR_DB = 3.0  # the envelope is exact for gains up to this much above the one it is for
+_NEAR_DB = 6.0  # passes this close in gain correct the prediction along a line
+_PREDICTIONS = 40  # predictions of the limited loudness per measured pass
 
 
 @dataclass(frozen=True)
@@ -73,7 +100,7 @@ class NormalizeInfo:
     output_lufs : float
         Integrated loudness of the result.
     gain_db : float
-        Gain applied before the limiter.
+        Gain applied before the limiter (and its trim).
     true_peak_dbtp : float
         True peak of the result (with ``measure_output=False``, the ceiling
         the result was checked to stay under: it is not measured then).
@@ -90,7 +117,8 @@ class NormalizeInfo:
     message : str or None
         Why the target was not reached.
     iterations : int
-        Gain and limiter passes it took.
+        Passes over the samples that applied a gain (1 for a plain gain, one
+        per limiter run otherwise).
     """
 
     input_lufs: float
@@ -107,225 +135,355 @@ class NormalizeInfo:
     iterations: int = 0
 
 
-def _db(value: float) -> float:
-    return 20.0 * math.log10(value) if value > 0 else -math.inf
-
-
-def limit(
-    audio: Any,
-    sr: int,
-    ceiling_db: float,
-    *,
-    release_s: float = RELEASE_S,
-    out: np.ndarray | None = None,
-) -> tuple[np.ndarray, float]:
-    """True-peak limit audio to a ceiling (the limiter of :func:`normalize`).
+def analyse_input(samples: np.ndarray, sample_rate: int) -> tuple[Analysis, tuple[float, ...]]:
+    """The input as :func:`normalize_analysis` takes it: without its DC offset, analysed.
 
     Parameters
     ----------
-    audio : numpy.ndarray or torch.Tensor
-        Mono or (channels, samples).
-    sr : int
-        Sample rate in Hz.
-    ceiling_db : float
-        dBTP the oversampled peaks are brought down to.
-    release_s : float
-        Time constant of the release. Short releases limit harder: the gain
-        follows each cycle of a low note, adding harmonics, as a clipper would.
-    out : numpy.ndarray, optional
-        A float64 (channels, samples) array to write the result into, as numpy's
-        ``out=``; it may be the input itself (when the caller owns it).
+    samples : numpy.ndarray
+        Validated float64 (channels, samples) (:func:`audiolab._audio.as_audio`).
+    sample_rate : int
+        Hz.
 
     Returns
     -------
-    limited : numpy.ndarray
-        (channels, samples), the same length and timing as the input.
-    max_reduction_db : float
-        The most gain taken off (0.0 when nothing exceeded the ceiling).
+    analysis : Analysis
+        Of a new array, the samples minus the mean of each channel.
+    dc_offset : tuple of float
+        The means removed.
 
     Examples
     --------
-    >>> import numpy as np
-    >>> from audiolab import loudness
-    >>> t = np.arange(48000) / 48000
-    >>> loud = np.sin(2 * np.pi * 100 * t) * np.where(t > 0.5, 1.0, 0.25)
-    >>> out, reduction = limit(loud, 48000, -6.0)
-    >>> round(loudness.true_peak(out, 48000), 1), round(reduction, 1), out.shape
-    (-6.0, 6.0, (1, 48000))
+    >>> signal, dc = analyse_input(np.full((1, 8000), 0.25), 8000)
+    >>> dc, float(np.abs(signal.samples).max())
+    ((0.25,), 0.0)
     """
-    rate = check_sample_rate(sr)
-    x = as_audio(audio)
-    ceiling = 10.0 ** (ceiling_db / 20.0)
-    envelope = loudness.true_peak_envelope(x, rate, floor=ceiling)  # exact above the ceiling
-    if envelope.max() <= ceiling:
-        return (x.copy() if out is None else _copy_into(x, out)), 0.0
-    # the gain each sample needs: ceiling / envelope where that is over the ceiling, else 1
-    needed = np.maximum(envelope, ceiling, out=envelope)
-    np.divide(ceiling, needed, out=needed)
-    # The gain curve is smooth over the look-ahead, so it is shaped on blocks of
-    # `step` samples (each holding its smallest need) and interpolated back.
-    ahead = max(1, round(LOOKAHEAD_S * rate))
-    step = max(1, ahead // 8)
-    n = len(needed)
-    n_blocks = -(-n // step)
-    blocks = np.minimum.reduceat(needed, np.arange(0, n, step))
-    reach = -(-ahead // step)  # the look-ahead in blocks
-    # The smallest need within the look-ahead on either side (and one block more) ...
-    gain = _sliding_minimum(blocks, 2 * reach + 3)
-    # ... released exponentially: reduction[b] = max_k reduction0[k] * a ** (b - k), k <= b,
-    # a running maximum in the log domain ...
-    reduction = np.subtract(1.0, gain, out=gain)
-    log_reduction = np.full(n_blocks, -np.inf)  # log(0): no reduction at all
-    np.log(reduction, out=log_reduction, where=reduction > 0)
-    steps = np.arange(n_blocks) * (-step / (release_s * rate))  # b * log(a)
-    log_reduction -= steps
-    np.maximum.accumulate(log_reduction, out=log_reduction)
-    log_reduction += steps
-    gain = np.subtract(1.0, np.minimum(np.exp(log_reduction, out=log_reduction), 1.0))
-    # ... and smoothed by a triangle spanning the look-ahead. Every value averaged into
-    # block b comes from within `reach` of it, so it is at most the need of blocks b - 1
-    # to b + 1, and so is a straight line between two neighbouring blocks' values.
-    size = reach if reach % 2 else reach + 1
-    if size > 1:
-        gain = _moving_average(_moving_average(gain, size), size)
-    gain = _between_centres(gain, step)[:n]
-    np.minimum(gain, needed, out=gain)  # exact at the edges, where the windows are cut
-    return np.multiply(x, gain, out=out), -_db(float(gain.min()))
-
-
-def _copy_into(x: np.ndarray, out: np.ndarray) -> np.ndarray:
-    if out is not x:
-        out[...] = x
-    return out
-
-
-def _sliding_minimum(values: np.ndarray, size: int) -> np.ndarray:
-    """Minimum over a centred window of odd ``size``, edges repeated (scipy's ``mode="nearest"``).
-
-    By doubling: minima over windows of 1, 2, 4, ... values, then the two
-    overlapping power-of-two windows that cover each window of ``size``.
-    """
-    half = size // 2
-    padded = np.concatenate((np.full(half, values[0]), values, np.full(half, values[-1])))
-    width, minima = 1, padded
-    while 2 * width <= size:
-        minima = np.minimum(minima[:-width], minima[width:])
-        width *= 2
-    # minima[i] covers padded[i : i + width]; window i is padded[i : i + size]
-    return np.minimum(minima[: len(values)], minima[size - width : size - width + len(values)])
-
-
-def _moving_average(values: np.ndarray, size: int) -> np.ndarray:
-    """Mean over a centred window of odd ``size``, edges repeated (``mode="nearest"``)."""
-    half = size // 2
-    padded = np.concatenate((np.full(half + 1, values[0]), values, np.full(half, values[-1])))
-    padded[0] = 0.0
-    total = np.cumsum(padded)
-    return (total[size:] - total[:-size]) / size
-
-
-def _between_centres(values: np.ndarray, step: int) -> np.ndarray:
-    """Linear interpolation of one value per block of ``step`` samples, known at the block
-    centres, at every sample (constant before the first centre and after the last):
-    ``numpy.interp`` on a regular grid.
-
-    The stretch from centre ``k`` to centre ``k + 1`` spans ``step`` samples,
-    the same fractions of the way for every ``k``: one (blocks, step) product.
-    """
-    n_blocks = len(values)
-    head = (step + 1) // 2  # samples before the first centre, (step - 1) / 2 away from it
-    out = np.empty(n_blocks * step)
-    out[:head] = values[0]
-    out[head + (n_blocks - 1) * step :] = values[-1]
-    if n_blocks > 1:
-        fraction = (np.arange(step) + head - step / 2) / step  # of the way to the next centre
-        stretches = out[head : head + (n_blocks - 1) * step].reshape(n_blocks - 1, step)
-        np.multiply(np.diff(values)[:, None], fraction, out=stretches)
-        stretches += values[:-1, None]
-    return out
+    dc = samples.mean(axis=1)
+    return analyse(samples - dc[:, np.newaxis], sample_rate), tuple(float(v) for v in dc)
 
 
 @dataclass
 class _Pass:
-    """One gain-and-limiter pass: its gain, result and measurements."""
+    """A limited and measured result."""
 
+    signal: Analysis
     gain_db: float
-    audio: np.ndarray
-    lufs: float
-    over: bool  # the true peak is above the ceiling
     reduction_db: float
+    release: Release
+
+
+class _Prediction:
+    """The loudness of the limited signal without filtering it: the input's sub-block
+    energies times the mean square of the limiter's gain over each sub-block. The
+    K-weighting of a signal whose gain moves slowly is nearly that gain times its
+    K-weighting; each measured pass corrects what is left (``offset``)."""
+
+    def __init__(self, source: Analysis, limiter: Limiter) -> None:
+        self.source = source
+        self.limiter = limiter
+        step, n_sub = limiter.step, source.n_subblocks
+        centres = (np.arange(len(limiter.block_peak)) + 0.5) * step
+        index = np.searchsorted(source.bounds, centres, side="right") - 1
+        self.inside = index < n_sub
+        self.index = index[self.inside]
+        self.count = np.maximum(np.bincount(self.index, minlength=n_sub), 1)
+
+    def loudness(self, gain_db: float, aim: float, release: Release) -> tuple[float, float]:
+        """(predicted LUFS, reduction dB) after ``gain_db`` and the limiter."""
+        gain = 10.0 ** (gain_db / 20.0)
+        block = self.limiter.block_gain(gain, aim, release)
+        squares = np.bincount(self.index, block[self.inside] ** 2, len(self.count)) / self.count
+        energy = self.source.energy * (gain * gain) * squares
+        lufs = gated_loudness(gating_powers(energy, self.source.bounds))
+        return lufs, -to_db(float(block.min()))
+
+
+class _Corrected:
+    """The predicted loudness after the limiter at a gain, corrected by what the
+    prediction missed at the measured passes: a straight line in the gain through
+    the last two when they are near each other, else what the last one missed."""
+
+    def __init__(self, predict: _Prediction, aim: float, release: Release) -> None:
+        self.predict, self.aim, self.release = predict, aim, release
+        self.history: list[tuple[float, float]] = []  # (gain, measured minus predicted)
+
+    def predicted(self, gain: float) -> float:
+        return self.predict.loudness(gain, self.aim, self.release)[0]
+
+    def learn(self, gain: float, measured_lufs: float) -> None:
+        self.history.append((gain, measured_lufs - self.predicted(gain)))
+
+    def __call__(self, gain: float) -> float:
+        if not self.history:
+            return self.predicted(gain)
+        (g1, o1), (g2, o2) = self.history[-2:] if len(self.history) > 1 else self.history * 2
+        slope = (o2 - o1) / (g2 - g1) if 0 < abs(g2 - g1) <= _NEAR_DB else 0.0
+        return self.predicted(gain) + o2 + slope * (gain - g2)
+
+
+def _solve_gain(
+    at: Callable[[float], float], low_db: float, high_db: float, aim_lufs: float
+) -> tuple[float, float | None]:
+    """The gain in ``[low_db, high_db]`` whose predicted loudness ``at(gain)`` is the aim.
+
+    The loudness after the limiter does not fall as the gain grows (where the
+    limiter holds a peak at the ceiling, more gain changes nothing there;
+    elsewhere it adds loudness), so regula falsi with the Illinois correction
+    between the ends. When even ``high_db`` falls short, returns the knee
+    instead, the least gain within KNEE_LU of that loudest result, and the
+    loudest predicted loudness.
+    """
+    top = at(high_db)
+    if top < aim_lufs:
+        short, enough = low_db, high_db
+        while enough - short > 0.01:
+            middle = 0.5 * (short + enough)
+            short, enough = (short, middle) if at(middle) >= top - KNEE_LU else (middle, enough)
+        return enough, top
+    low, high = (low_db, at(low_db)), (high_db, top)
+    if low[1] >= aim_lufs:
+        return low_db, None
+    side = 0
+    gain = high_db
+    for _ in range(_PREDICTIONS):
+        weight_low, weight_high = aim_lufs - low[1], high[1] - aim_lufs
+        if side == -1:
+            weight_high /= 2.0
+        elif side == 1:
+            weight_low /= 2.0
+        gain = (low[0] * weight_high + high[0] * weight_low) / (weight_low + weight_high)
+        lufs = at(gain)
+        if abs(lufs - aim_lufs) <= 0.002 or high[0] - low[0] < 1e-6:
+            break
+        if lufs < aim_lufs:
+            low, side = (gain, lufs), -1
+        else:
+            high, side = (gain, lufs), 1
+    return gain, None
+
+
+def _limited_pass(
+    limiter: Limiter, gain_db: float, ceiling_db: float, release: Release
+) -> tuple[np.ndarray, float]:
+    """The samples after the gain and the limiter, under the ceiling, and the reduction.
+
+    The smooth gain can let an inter-sample peak through by a little; the
+    limiter's aim is then lowered by what slipped and it runs again.
+    """
+    samples, rate = limiter.samples, limiter.sample_rate
+    gain = 10.0 ** (gain_db / 20.0)
+    ceiling = 10.0 ** (ceiling_db / 20.0)
+    aim_db = ceiling_db - LIMITER_HEADROOM_DB
+    for _ in range(4):
+        curve = limiter.sample_gain(gain, 10.0 ** (aim_db / 20.0), release)
+        curve *= gain
+        out = np.multiply(samples, curve)
+        if not truepeak.exceeds(out, rate, ceiling):
+            break
+        aim_db -= to_db(truepeak.peaks(out, rate)[1]) - ceiling_db + 0.001
+    return out, -to_db(float(curve.min()) / gain)
 
 
 def _limit_to_target(
-    x: np.ndarray, rate: int, gain_db: float, target_lufs: float, ceiling: float
-) -> tuple[_Pass, int]:
-    """Gain and limiter passes until the loudness is within CONVERGED_LU of the target.
+    source: Analysis, gain_db: float, target_lufs: float, ceiling_db: float
+) -> tuple[_Pass | None, int, str]:
+    """The limited result on the target, or the loudest one reached and why it stopped.
 
-    The loudness after limiting grows with the gain, so the gain is found by a
-    bracketing search (steps up until the target is passed, then regula falsi
-    with the Illinois correction). When the limiter saturates (it would take
-    more than MAX_REDUCTION_DB off the peaks)
-    the search is repeated with shorter releases, which limit harder. Returns
-    the pass closest to the target (below it, when none reaches it) and the
-    number of passes.
+    For each release in turn: the gain is solved on the predicted loudness
+    between the plain gain and the gain at which the limiter would take
+    MAX_REDUCTION_DB off the loudest peak; the limited signal is measured, and
+    what the prediction missed (a straight line in the gain through the last
+    two passes) corrects the next solve. A result at or over the target is
+    trimmed down onto it exactly. Returns the pass (None if none was made),
+    the passes made, and the reason the loudest stayed short.
     """
-    passes = 0
-    best: _Pass | None = None
+    rate = source.sample_rate
+    aim_db = ceiling_db - LIMITER_HEADROOM_DB
+    aim = 10.0 ** (aim_db / 20.0)
 
-    def run(gain: float, release_s: float) -> _Pass:
-        nonlocal passes, best
-        limiter_ceiling = ceiling - LIMITER_HEADROOM_DB
-        for _ in range(4):  # lower the limiter's aim if an inter-sample peak slips through
-            passes += 1
-            scaled = x * 10.0 ** (gain / 20.0)  # this pass's own: limited in place
-            out, reduction = limit(scaled, rate, limiter_ceiling, release_s=release_s, out=scaled)
-            over = loudness.true_peak_exceeds(out, rate, ceiling)
-            if not over:
-                break
-            limiter_ceiling -= loudness.true_peak(out, rate) - ceiling + 0.001
-        result = _Pass(gain, out, loudness.integrated(out, rate), over, reduction)
-        if not result.over and (
-            best is None or abs(result.lufs - target_lufs) < abs(best.lufs - target_lufs)
-        ):
-            best = result
-        return result
+    def exact_limiter(gain: float) -> Limiter:
+        return Limiter(source.samples, rate, floor=aim / 10.0 ** ((gain + _FLOOR_DB) / 20.0))
 
-    for release_s in (RELEASE_S, 0.010, 0.001):
-        low: _Pass | None = None  # louder than target: high; quieter: low
-        high: _Pass | None = None
-        gain, step, side = gain_db, 1.0, 0
-        for _ in range(_MAX_ITERATIONS):
-            result = run(gain, release_s)
-            error = target_lufs - result.lufs
-            if abs(error) <= CONVERGED_LU and not result.over:
-                return result, passes
-            if error > 0:
-                low = result
-                if result.reduction_db > MAX_REDUCTION_DB:
+    limiter = exact_limiter(gain_db)
+    predict = _Prediction(source, limiter)
+    # the limiter takes MAX_REDUCTION_DB off the true peak (the envelope's largest value)
+    most_db = max(gain_db, MAX_REDUCTION_DB + aim_db - to_db(float(limiter.envelope.max())))
+    aim_lufs = target_lufs + _AIM_ABOVE_LU
+    made: list[_Pass] = []
+    why = ""
+    for release in RELEASES:
+        at = _Corrected(predict, aim, release)
+        for _ in range(_MEASURED_PASSES):
+            gain, loudest = _solve_gain(at, gain_db, most_db, aim_lufs)
+            if not limiter.exact_for(10.0 ** (gain / 20.0), aim):  # a lower floor is needed
+                limiter = exact_limiter(gain)
+                predict = at.predict = _Prediction(source, limiter)
+                gain, loudest = _solve_gain(at, gain_db, most_db, aim_lufs)
+            if at.history and abs(gain - at.history[-1][0]) < 0.005:
+                break  # no nearer than the last pass
+            samples, reduction = _limited_pass(limiter, gain, ceiling_db, release)
+            measured = analyse(samples, rate)
+            lufs = measured.integrated()
+            made.append(_Pass(measured, gain, reduction, release))
+            if lufs >= target_lufs:  # the trim goes down: the ceiling holds
+                trim = min(measured.gain_for(target_lufs) or 0.0, 0.0)
+                samples *= 10.0 ** (trim / 20.0)
+                made[-1].signal = measured.scaled(trim, samples)
+                return made[-1], len(made), ""
+            at.learn(gain, lufs)
+            if len(at.history) > 1:  # what two measured passes say, whatever the prediction
+                (g1, m1), (g2, m2) = ((g, at.predicted(g) + o) for g, o in at.history[-2:])
+                if m2 <= m1 or g2 + (aim_lufs - m2) * (g2 - g1) / (m2 - m1) > most_db:
+                    why = f"louder takes more than {MAX_REDUCTION_DB:g} dB off the peaks"
                     break
-            else:
-                high = result
-            if high is None:  # not yet past the target: step up, faster and faster
-                gain += max(error, 0.1) * step
-                step *= 2.0
-                continue
-            if low is None:  # a plain gain overshoots only when limiting quietens
-                gain -= max(-error, 0.1)
-                continue
-            # regula falsi between the bracket, Illinois: halve the weight of a stale end
-            weight_low, weight_high = target_lufs - low.lufs, high.lufs - target_lufs
-            if side == -1:
-                weight_high /= 2.0
-            elif side == 1:
-                weight_low /= 2.0
-            side = -1 if error > 0 else 1
-            gain = (low.gain_db * weight_high + high.gain_db * weight_low) / (
-                weight_low + weight_high
+            if loudest is not None:
+                loudest = at(most_db)  # corrected by this pass
+                if loudest < target_lufs:
+                    why = (
+                        f"with its dynamics flattened against the ceiling it would reach "
+                        f"about {loudest:.1f} LUFS"
+                    )
+                    break
+    if not made:  # pragma: no cover - every release measures at least one pass
+        return None, 0, why
+    # the least gain within KNEE_LU of the loudest result
+    loudest_lufs = max(p.signal.integrated() for p in made)
+    near = [p for p in made if p.signal.integrated() >= loudest_lufs - KNEE_LU]
+    return min(near, key=lambda p: p.gain_db), len(made), why
+
+
+def normalize_analysis(
+    source: Analysis,
+    target_lufs: float,
+    true_peak_db: float,
+    *,
+    dc_offset: tuple[float, ...] = (),
+    gain_db: float | None = None,
+    consume: bool = False,
+    measure_peak: bool = True,
+) -> tuple[Analysis, NormalizeInfo]:
+    """:func:`normalize` of an analysed signal: no validation, no filtering of the input.
+
+    Parameters
+    ----------
+    source : Analysis
+        The input, from :func:`analyse_input` (DC removed), at least 400 ms.
+    target_lufs, true_peak_db : float
+        As :func:`normalize` takes them (checked by the caller).
+    dc_offset : tuple of float
+        What :func:`analyse_input` removed, for the info.
+    gain_db : float, optional
+        Apply this gain rather than solving for the target; the target is
+        then the loudness this gain gives (:func:`normalize_group`).
+    consume : bool
+        The source's samples may be overwritten (the caller is done with it).
+    measure_peak : bool
+        Measure the true peak of the result (else the info reports the
+        ceiling it was checked to stay under).
+
+    Returns
+    -------
+    result : Analysis
+        The normalized signal and its energies (exact: a gain scales them).
+    info : NormalizeInfo
+
+    Examples
+    --------
+    >>> from audiolab.testing import programme
+    >>> signal, dc = analyse_input(programme(2.0, 16000), 16000)
+    >>> out, info = normalize_analysis(signal, -20.0, -1.0, dc_offset=dc)
+    >>> round(out.integrated(), 6), info.limited
+    (-20.0, False)
+    """
+    rate = source.sample_rate
+    input_lufs = source.integrated()
+    if gain_db is not None:  # the target is what the gain gives
+        target_lufs = gated_loudness(source.gating_powers() * 10.0 ** (gain_db / 10.0))
+    common: dict[str, Any] = {
+        "input_lufs": input_lufs,
+        "target_lufs": float(target_lufs),
+        "true_peak_ceiling_db": float(true_peak_db),
+        "dc_offset": dc_offset,
+    }
+    if not math.isfinite(input_lufs):
+        return source, NormalizeInfo(
+            output_lufs=input_lufs,
+            gain_db=0.0,
+            true_peak_dbtp=to_db(source.peaks()[1]),
+            limited=False,
+            max_reduction_db=0.0,
+            reached_target=False,
+            message="the audio is silent (no 400 ms block above -70 LUFS): nothing to normalize",
+            **common,
+        )
+    if gain_db is None:
+        gain_db = source.gain_for(target_lufs)
+        if gain_db is None:  # a target at or under the absolute gate
+            return source, NormalizeInfo(
+                output_lufs=input_lufs,
+                gain_db=0.0,
+                true_peak_dbtp=to_db(source.peaks()[1]),
+                limited=False,
+                max_reduction_db=0.0,
+                reached_target=False,
+                message=(
+                    f"cannot reach {target_lufs:g} LUFS: a loudness at or under the "
+                    f"{ABSOLUTE_GATE_LUFS:g} LUFS absolute gate does not measure"
+                ),
+                **common,
             )
-        if best is not None and abs(best.lufs - target_lufs) <= 0.1:
-            break
-    assert best is not None
-    return best, passes
+    ceiling_db = true_peak_db - CEILING_MARGIN_DB
+    gain = 10.0 ** (gain_db / 20.0)
+    passes, reduction, why = 1, 0.0, ""
+    if not truepeak.exceeds(source.samples, rate, 10.0 ** (ceiling_db / 20.0) / gain):
+        samples = np.multiply(source.samples, gain, out=source.samples if consume else None)
+        out = source.scaled(gain_db, samples)
+    else:
+        found, passes, why = _limit_to_target(source, gain_db, target_lufs, ceiling_db)
+        if found is None:  # pragma: no cover - every release measures at least one pass
+            raise AssertionError("the limiter made no pass")
+        out, gain_db, reduction = found.signal, found.gain_db, found.reduction_db
+    output_lufs = out.integrated()
+    peak_db = to_db(out.peaks()[1]) if measure_peak else ceiling_db
+    reached = abs(target_lufs - output_lufs) <= REACHED_LU and peak_db <= true_peak_db
+    message = None
+    if not reached:
+        message = (
+            f"cannot reach {target_lufs:g} LUFS under {true_peak_db:g} dBTP: the limiter "
+            f"reached {output_lufs:.2f} LUFS taking {reduction:.1f} dB off the peaks"
+            + (f" ({why})" if why else "")
+        )
+    return out, NormalizeInfo(
+        output_lufs=output_lufs,
+        gain_db=gain_db,
+        true_peak_dbtp=peak_db,
+        limited=reduction > 0.0,
+        max_reduction_db=reduction,
+        reached_target=reached,
+        message=message,
+        iterations=passes,
+        **common,
+    )
+
+
+def _check_levels(target_lufs: Any, true_peak_db: Any) -> None:
+    for name, value in (("target_lufs", target_lufs), ("true_peak_db", true_peak_db)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise AudioError(f"{name} must be a finite number, got {value!r}")
+
+
+def _validated(audio: Any, rate: int) -> np.ndarray:
+    x = as_audio(audio)
+    if x.shape[1] < round(MOMENTARY_S * rate):
+        raise AudioError(
+            f"audio is {x.shape[1] / rate:.3f} s long; normalizing needs at least 0.4 s "
+            "(one loudness block)"
+        )
+    return x
 
 
 def normalize(
@@ -345,17 +503,13 @@ def normalize(
     sr : int
         Sample rate in Hz.
     target_lufs : float
-        Integrated loudness to reach (BS.1770-4).
+        Integrated loudness to reach (BS.1770-4), measured on the result.
     true_peak_db : float
         Ceiling for the true peak, in dBTP. The result stays 0.02 dB under it.
     measure_output : bool
-        Measure the true peak of the result, and its loudness when a plain
-        gain was enough (the -70 LUFS gate does not scale with the gain, so
-        the loudness can move by a little more than the gain). False skips
-        both: the loudness is reported as ``input_lufs + gain_db`` (after a
-        plain gain) and the true peak as the ceiling the result was checked
-        to stay under; :func:`audiolab.export.export_wav` measures the file
-        instead.
+        Measure the true peak of the result. False skips it: the info reports
+        the ceiling the result was checked to stay under instead. (The
+        loudness of the result is always exact: a gain scales the energies.)
 
     Returns
     -------
@@ -372,6 +526,7 @@ def normalize(
 
     See Also
     --------
+    normalize_group : one gain for several clips.
     audiolab.export.export_wav : normalize, write and verify a WAV file.
 
     Examples
@@ -386,75 +541,103 @@ def normalize(
     (False, 'the audio is silent (no 400 ms block above -70 LUFS): nothing to normalize')
     """
     rate = check_sample_rate(sr)
-    for name, value in (("target_lufs", target_lufs), ("true_peak_db", true_peak_db)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or not math.isfinite(value)
-        ):
-            raise AudioError(f"{name} must be a finite number, got {value!r}")
-    x = as_audio(audio)
-    if x.shape[1] < round(loudness.MOMENTARY_S * rate):
-        raise AudioError(
-            f"audio is {x.shape[1] / rate:.3f} s long; normalizing needs at least 0.4 s "
-            "(one loudness block)"
-        )
-    dc = x.mean(axis=1)
-    x = x - dc[:, np.newaxis]
-    input_lufs = loudness.integrated(x, rate)
-    common: dict[str, Any] = {
-        "input_lufs": input_lufs,
-        "target_lufs": float(target_lufs),
-        "true_peak_ceiling_db": float(true_peak_db),
-        "dc_offset": tuple(float(v) for v in dc),
-    }
-    if not math.isfinite(input_lufs):
-        return x, NormalizeInfo(
-            output_lufs=input_lufs,
-            gain_db=0.0,
-            true_peak_dbtp=loudness.true_peak(x, rate),
-            limited=False,
-            max_reduction_db=0.0,
-            reached_target=False,
-            message="the audio is silent (no 400 ms block above -70 LUFS): nothing to normalize",
-            **common,
-        )
-    ceiling = true_peak_db - CEILING_MARGIN_DB
-    gain_db = target_lufs - input_lufs
-    iterations = 1
-    if not loudness.true_peak_exceeds(x, rate, ceiling - gain_db):  # a gain is enough
-        out = x  # the DC-free copy is this function's own: the gain goes in place
-        out *= 10.0 ** (gain_db / 20.0)
-        reduction = 0.0
-        if measure_output:  # measured, not assumed: the -70 LUFS gate does not scale
-            measured = loudness.report(out, rate)
-            output_lufs, peak_db = measured.integrated_lufs, measured.true_peak_dbtp
-        else:
-            output_lufs, peak_db = target_lufs, ceiling
-    else:
-        closest, iterations = _limit_to_target(x, rate, gain_db, target_lufs, ceiling)
-        out, output_lufs, reduction, gain_db = (
-            closest.audio,
-            closest.lufs,
-            closest.reduction_db,
-            closest.gain_db,
-        )
-        peak_db = loudness.true_peak(out, rate) if measure_output else ceiling
-    reached = abs(target_lufs - output_lufs) <= 0.1 and peak_db <= true_peak_db
-    message = None
-    if not reached:
-        message = (
-            f"cannot reach {target_lufs:g} LUFS under {true_peak_db:g} dBTP: the limiter "
-            f"reached {output_lufs:.2f} LUFS taking {reduction:.1f} dB off the peaks"
-        )
-    return out, NormalizeInfo(
-        output_lufs=output_lufs,
-        gain_db=gain_db,
-        true_peak_dbtp=peak_db,
-        limited=reduction > 0.0,
-        max_reduction_db=reduction,
-        reached_target=reached,
-        message=message,
-        iterations=iterations,
-        **common,
+    _check_levels(target_lufs, true_peak_db)
+    source, dc = analyse_input(_validated(audio, rate), rate)
+    out, info = normalize_analysis(
+        source, target_lufs, true_peak_db, dc_offset=dc, consume=True, measure_peak=measure_output
     )
+    return out.samples, info
+
+
+def shared_gain_db(sources: Sequence[Analysis], target_lufs: float) -> float | None:
+    """The one gain that brings the loudest of several signals to a target.
+
+    The loudest is the one with the highest integrated loudness; the gain is
+    solved on its gated loudness after the gain (as :func:`normalize` does).
+
+    Parameters
+    ----------
+    sources : sequence of Analysis
+        From :func:`analyse_input`.
+    target_lufs : float
+
+    Returns
+    -------
+    float or None
+        dB; None when every signal is silent (or the target is under the gate).
+
+    Examples
+    --------
+    >>> from audiolab.testing import programme
+    >>> clip = programme(2.0, 16000)
+    >>> quiet, _ = analyse_input(0.1 * clip, 16000)
+    >>> loud, _ = analyse_input(clip, 16000)
+    >>> round(shared_gain_db([quiet, loud], -20.0) - loud.gain_for(-20.0), 9)
+    0.0
+    """
+    loudest = max(sources, key=lambda s: s.integrated(), default=None)
+    if loudest is None or not math.isfinite(loudest.integrated()):
+        return None
+    return loudest.gain_for(target_lufs)
+
+
+def normalize_group(
+    items: Sequence[Any],
+    sr: int,
+    target_lufs: float = -16.0,
+    true_peak_db: float = -1.0,
+) -> list[tuple[np.ndarray, NormalizeInfo]]:
+    """One gain for several clips (album-style): the loudest meets the target.
+
+    Every clip gets the same gain, the one that brings the loudest clip (by
+    integrated loudness) to the target, so their relative loudness stays as
+    it was: the sections of one piece, the stems of one mix, the takes of one
+    prompt. A clip whose true peak that gain would push over the ceiling is
+    limited, and measures as loud as the plain gain would have made it.
+
+    Parameters
+    ----------
+    items : sequence of audio
+        Each as :func:`normalize` takes it, at one sample rate.
+    sr : int
+        Sample rate in Hz.
+    target_lufs : float
+        Loudness of the loudest clip.
+    true_peak_db : float
+        Ceiling for every clip, dBTP.
+
+    Returns
+    -------
+    list of (numpy.ndarray, NormalizeInfo)
+        One per clip, in order; each info's ``target_lufs`` is what that clip
+        was brought to.
+
+    Raises
+    ------
+    AudioError
+        Any invalid clip (nothing is normalized then), or no clip at all.
+
+    Examples
+    --------
+    >>> from audiolab.testing import programme
+    >>> clip = programme(3.0, 16000)
+    >>> (loud, a), (quiet, b) = normalize_group([clip, 0.5 * clip], 16000, target_lufs=-18.0)
+    >>> round(a.output_lufs, 2), round(a.output_lufs - b.output_lufs, 2)
+    (-18.0, 6.02)
+    """
+    rate = check_sample_rate(sr)
+    _check_levels(target_lufs, true_peak_db)
+    if len(items) == 0:
+        raise AudioError("normalize_group needs at least one clip, got none")
+    prepared = [analyse_input(_validated(item, rate), rate) for item in items]
+    gain_db = shared_gain_db([source for source, _ in prepared], target_lufs)
+    results = []
+    for source, dc in prepared:
+        if gain_db is None or not math.isfinite(source.integrated()):
+            out, info = normalize_analysis(source, target_lufs, true_peak_db, dc_offset=dc)
+        else:
+            out, info = normalize_analysis(
+                source, target_lufs, true_peak_db, dc_offset=dc, gain_db=gain_db, consume=True
+            )
+        results.append((out.samples, info))
+    return results

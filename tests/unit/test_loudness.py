@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audiolab import AudioError, loudness
+from audiolab.loudness import constants, truepeak
 from audiolab.testing import programme, sine
 
 SR = 48000
@@ -144,8 +145,8 @@ def test_reference_sine_reads_minus_22_993() -> None:
 
 def test_48k_uses_the_bs1770_table_and_the_prototype_reproduces_it() -> None:
     sos = loudness.k_weighting_sos(48000)
-    np.testing.assert_array_equal(sos[0], [*loudness.SHELF_48K[0], *loudness.SHELF_48K[1]])
-    np.testing.assert_array_equal(sos[1], [*loudness.HIGHPASS_48K[0], *loudness.HIGHPASS_48K[1]])
+    np.testing.assert_array_equal(sos[0], [*constants.SHELF_48K[0], *constants.SHELF_48K[1]])
+    np.testing.assert_array_equal(sos[1], [*constants.HIGHPASS_48K[0], *constants.HIGHPASS_48K[1]])
     np.testing.assert_allclose(loudness.k_weighting_sos(48000, reference=False), sos, atol=1e-12)
 
 
@@ -187,10 +188,10 @@ def test_pyloudnorm_default_filters_are_not_the_reference_at_low_rates() -> None
 # ------------------------------------------------------------------ peaks
 def _brute_points(x: np.ndarray, sr: int) -> np.ndarray:
     """|interpolated value| of every point 0 .. len(x) (largest phase), every point computed."""
-    factor = loudness._oversampling_factor(sr)
+    factor = truepeak.oversampling_factor(sr)
     if factor == 1:
         return np.zeros(len(x) + 1)
-    taps, _ = loudness._interpolator(factor)
+    taps, _ = truepeak.interpolator(factor)
     n = taps.shape[0]
     padded = np.concatenate([np.zeros(n), x, np.zeros(n)])
     windows = np.lib.stride_tricks.sliding_window_view(padded, n)[n // 2 : n // 2 + len(x) + 1]
@@ -223,7 +224,7 @@ def test_pruned_true_peak_search_equals_interpolating_every_point(
         x = np.zeros(n)
         x[rng.integers(0, n)] = 1.0
     expected = _brute_true_peak(x, sr)
-    assert loudness._channel_peaks(x, sr)[1] == pytest.approx(expected, rel=1e-12)
+    assert truepeak.channel_peaks(x, sr)[1] == pytest.approx(expected, rel=1e-12)
     # the cheaper question of a limiter: is the true peak above a level?
     for level in (0.999 * expected, 1.001 * expected, 0.5 * expected):
         if level > 0:
@@ -379,7 +380,7 @@ def test_rates_outside_the_meter_are_audio_errors(sr: int) -> None:
 def test_channels_measured_side_by_side_read_the_same(monkeypatch, threads) -> None:
     audio = programme(4.0, 44100)
     expected = loudness.report(audio, 44100).to_dict(curves=True)
-    monkeypatch.setattr("audiolab.loudness.THREADED_SAMPLES", 1)  # threads even for 4 s
+    monkeypatch.setattr("audiolab._threads.THREADED_SAMPLES", 1)  # threads even for 4 s
     monkeypatch.setenv("AUDIOLAB_THREADS", threads)
     assert loudness.report(audio, 44100).to_dict(curves=True) == expected
     envelope = loudness.true_peak_envelope(audio, 44100)

@@ -127,22 +127,18 @@ def test_sine_peak_goes_to_the_ceiling_through_limiting_not_clipping() -> None:
 def test_window_helpers_equal_scipy_ndimage_and_numpy(n: int) -> None:
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    from audiolab.normalize import (
-        _between_centres,
-        _moving_average,
-        _sliding_minimum,
-    )
+    from audiolab.limiter import between_centres, moving_average, sliding_minimum
 
     values = np.random.default_rng(n).random(n)
     for size in (1, 3, 5, 19, 21, 33):
         expected = minimum_filter1d(values, size, mode="nearest")
-        np.testing.assert_array_equal(_sliding_minimum(values, size), expected)
+        np.testing.assert_array_equal(sliding_minimum(values, size), expected)
         expected = uniform_filter1d(values, size, mode="nearest")
-        np.testing.assert_allclose(_moving_average(values, size), expected, atol=1e-12)
+        np.testing.assert_allclose(moving_average(values, size), expected, atol=1e-12)
     for step in (1, 2, 3, 12, 24):
         centres = (np.arange(n) + 0.5) * step
         expected = np.interp(np.arange(n * step, dtype=float), centres, values)
-        np.testing.assert_allclose(_between_centres(values, step), expected, atol=1e-12)
+        np.testing.assert_allclose(between_centres(values, step), expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("ceiling_db", [-3.0, 6.0])  # limiting, and nothing to limit

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             measure_many(
                 files,
                 jobs=args.jobs,
+                errors="return",
                 bpm=not args.no_bpm,
                 key=not args.no_key,
                 progress=progress(args),

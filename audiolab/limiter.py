@@ -1,0 +1,374 @@
+"""A look-ahead true-peak limiter, offline: no latency, the gain shaped from the whole signal.
+
+The gain comes from the true-peak envelope (the oversampled magnitude around
+every sample, :func:`audiolab.loudness.truepeak.envelope`) in four steps:
+
+1. the gain each sample needs, ``ceiling / envelope`` where that is under 1;
+2. the smallest of those within the look-ahead on either side (3 ms);
+3. a release of the gain reduction, in closed form (a running maximum in the
+   log domain, no loop over samples). Two releases run side by side and the
+   larger reduction wins: a fast one (5 ms) that follows each peak, and a
+   slow one (80 ms) that follows the reduction averaged over 20 ms. A sparse
+   spike gets the fast release and costs a few milliseconds of gain; a
+   sustained passage (a bass note peaking every cycle) gets the slow one, so
+   its gain does not follow the waveform (which would distort like a clipper);
+4. smoothing with a triangular window spanning the look-ahead, so that the
+   gain falls smoothly before a peak and stays under the gain each sample needs.
+
+The result is time-aligned with the input and as long. A gain ``g`` scales
+the envelope by ``g``, so one envelope serves every gain tried
+(:class:`Limiter`). :func:`limit` is the public, validating form.
+
+Examples
+--------
+>>> import numpy as np
+>>> from audiolab.limiter import limit
+>>> t = np.arange(48000) / 48000
+>>> loud = np.sin(2 * np.pi * 100 * t) * np.where(t > 0.5, 1.0, 0.25)
+>>> out, reduction = limit(loud, 48000, -6.0)
+>>> round(float(np.abs(out).max()), 2), round(reduction, 1)
+(0.5, 6.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from audiolab._audio import as_audio, check_sample_rate
+from audiolab.loudness import truepeak
+
+__all__ = [
+    "FAST_RELEASE_S",
+    "LOOKAHEAD_S",
+    "RELEASE_S",
+    "Limiter",
+    "Release",
+    "between_centres",
+    "limit",
+    "moving_average",
+    "sliding_minimum",
+]
+
+#: Look-ahead (and attack) of the limiter.
+LOOKAHEAD_S = 0.003
+#: Time constant of the slow release, which sustained limiting follows.
+RELEASE_S = 0.080
+#: Time constant of the fast release, which a lone peak gets.
+FAST_RELEASE_S = 0.005
+#: The slow release follows the reduction averaged over this long.
+SUSTAIN_S = 0.020
+
+
+@dataclass(frozen=True)
+class Release:
+    """How the limiter lets go: a slow release and, optionally, a fast one beside it.
+
+    Attributes
+    ----------
+    slow_s : float
+        Time constant of the release of sustained reduction.
+    fast_s : float or None
+        Time constant of the release of each peak; None: one release only
+        (``slow_s``), following every peak.
+    """
+
+    slow_s: float = RELEASE_S
+    fast_s: float | None = FAST_RELEASE_S
+
+    def describe(self) -> str:
+        """A few words for a message.
+
+        Returns
+        -------
+        str
+
+        Examples
+        --------
+        >>> Release().describe(), Release(0.01, None).describe()
+        ('5 ms / 80 ms release', '10 ms release')
+        """
+        slow = f"{1000 * self.slow_s:g} ms release"
+        return slow if self.fast_s is None else f"{1000 * self.fast_s:g} ms / {slow}"
+
+
+def sliding_minimum(values: np.ndarray, size: int) -> np.ndarray:
+    """Minimum over a centred window of odd ``size``, edges repeated (scipy's ``mode="nearest"``).
+
+    By doubling: minima over windows of 1, 2, 4, ... values, then the two
+    overlapping power-of-two windows that cover each window of ``size``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        1-D.
+    size : int
+        Odd window length.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> sliding_minimum(np.array([3.0, 1.0, 4.0, 1.0, 5.0]), 3)
+    array([1., 1., 1., 1., 1.])
+    """
+    half = size // 2
+    padded = np.concatenate((np.full(half, values[0]), values, np.full(half, values[-1])))
+    width, minima = 1, padded
+    while 2 * width <= size:
+        minima = np.minimum(minima[:-width], minima[width:])
+        width *= 2
+    # minima[i] covers padded[i : i + width]; window i is padded[i : i + size]
+    return np.minimum(minima[: len(values)], minima[size - width : size - width + len(values)])
+
+
+def moving_average(values: np.ndarray, size: int) -> np.ndarray:
+    """Mean over a centred window of odd ``size``, edges repeated (``mode="nearest"``).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        1-D.
+    size : int
+        Odd window length.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> moving_average(np.array([0.0, 3.0, 0.0]), 3)
+    array([1., 1., 1.])
+    """
+    half = size // 2
+    padded = np.concatenate((np.full(half + 1, values[0]), values, np.full(half, values[-1])))
+    padded[0] = 0.0
+    total = np.cumsum(padded)
+    return (total[size:] - total[:-size]) / size
+
+
+def between_centres(values: np.ndarray, step: int) -> np.ndarray:
+    """Linear interpolation of one value per block of ``step`` samples, known at the block
+    centres, at every sample (constant before the first centre and after the last).
+
+    ``numpy.interp`` on a regular grid: the stretch from centre ``k`` to
+    centre ``k + 1`` spans ``step`` samples, the same fractions of the way for
+    every ``k``, so it is one (blocks, step) product.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        One value per block.
+    step : int
+        Samples per block.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``len(values) * step`` samples.
+
+    Examples
+    --------
+    >>> between_centres(np.array([0.0, 1.0]), 2)  # centres at samples 1 and 3
+    array([0. , 0. , 0.5, 1. ])
+    """
+    n_blocks = len(values)
+    head = (step + 1) // 2  # samples before the first centre, (step - 1) / 2 away from it
+    out = np.empty(n_blocks * step)
+    out[:head] = values[0]
+    out[head + (n_blocks - 1) * step :] = values[-1]
+    if n_blocks > 1:
+        fraction = (np.arange(step) + head - step / 2) / step  # of the way to the next centre
+        stretches = out[head : head + (n_blocks - 1) * step].reshape(n_blocks - 1, step)
+        np.multiply(np.diff(values)[:, None], fraction, out=stretches)
+        stretches += values[:-1, None]
+    return out
+
+
+def _released(reduction: np.ndarray, per_block: float) -> np.ndarray:
+    """``max_k reduction[k] * a ** (b - k)`` over ``k <= b``, with ``log a = -per_block``.
+
+    A running maximum in the log domain: exponential release without a loop.
+    """
+    log_reduction = np.full(len(reduction), -np.inf)  # log(0): no reduction at all
+    np.log(reduction, out=log_reduction, where=reduction > 0)
+    steps = np.arange(len(reduction)) * -per_block  # b * log(a)
+    log_reduction -= steps
+    np.maximum.accumulate(log_reduction, out=log_reduction)
+    log_reduction += steps
+    return np.exp(log_reduction, out=log_reduction)
+
+
+class Limiter:
+    """The limiter of one signal, for any gain before it: the envelope is measured once.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Validated float64 (channels, samples).
+    sample_rate : int
+        Hz.
+    floor : float
+        The envelope is exact above this amplitude: the limiter is exact for
+        every gain ``g`` and ceiling ``c`` with ``c / g >= floor``.
+
+    Examples
+    --------
+    >>> x = np.sin(2 * np.pi * 100 * np.arange(48000) / 48000)[np.newaxis]
+    >>> limiter = Limiter(x, 48000, floor=0.25)
+    >>> gain = limiter.sample_gain(2.0, 0.5)  # +6 dB into a -6 dBTP ceiling
+    >>> round(float((2.0 * x * gain).max()), 2), limiter.exact_for(2.0, 0.5)
+    (0.5, True)
+    """
+
+    def __init__(self, samples: np.ndarray, sample_rate: int, floor: float) -> None:
+        self.samples = samples
+        self.sample_rate = sample_rate
+        self.floor = floor
+        self.envelope = truepeak.envelope(samples, sample_rate, floor)
+        ahead = max(1, round(LOOKAHEAD_S * sample_rate))
+        self.step = max(1, ahead // 8)  # the gain is shaped on blocks of `step` samples
+        self.reach = -(-ahead // self.step)  # the look-ahead in blocks
+        n = len(self.envelope)
+        self.block_peak = np.maximum.reduceat(self.envelope, np.arange(0, n, self.step))
+
+    def exact_for(self, gain: float, ceiling: float) -> bool:
+        """Whether the envelope is exact wherever ``gain`` takes it over ``ceiling``.
+
+        Parameters
+        ----------
+        gain, ceiling : float
+            Linear.
+
+        Returns
+        -------
+        bool
+        """
+        return ceiling / gain >= self.floor
+
+    def block_gain(self, gain: float, ceiling: float, release: Release = Release()) -> np.ndarray:
+        """The limiter's gain on blocks of ``step`` samples (at their centres).
+
+        Parameters
+        ----------
+        gain : float
+            Linear gain before the limiter.
+        ceiling : float
+            Amplitude the oversampled peaks are brought down to.
+        release : Release
+            How the reduction is released.
+
+        Returns
+        -------
+        numpy.ndarray
+            One gain (0 to 1) per block.
+        """
+        needed = np.minimum(ceiling / (gain * np.maximum(self.block_peak, 1e-300)), 1.0)
+        # the smallest need within the look-ahead on either side (and one block more) ...
+        reduction = 1.0 - sliding_minimum(needed, 2 * self.reach + 3)
+        # ... released exponentially ...
+        per_second = self.step / self.sample_rate
+        if release.fast_s is None:
+            released = _released(reduction, per_second / release.slow_s)
+        else:  # ... fast after each peak, slow after sustained reduction
+            released = _released(reduction, per_second / release.fast_s)
+            size = 2 * max(1, round(SUSTAIN_S / per_second / 2)) + 1
+            sustained = _released(moving_average(reduction, size), per_second / release.slow_s)
+            np.maximum(released, sustained, out=released)
+        block = 1.0 - np.minimum(released, 1.0)
+        # ... and smoothed by a triangle spanning the look-ahead. Every value averaged into
+        # block b comes from within `reach` of it, so it is at most the need of blocks
+        # b - 1 to b + 1, and so is a straight line between two neighbouring blocks' values.
+        size = self.reach if self.reach % 2 else self.reach + 1
+        if size > 1:
+            block = moving_average(moving_average(block, size), size)
+        return block
+
+    def sample_gain(self, gain: float, ceiling: float, release: Release = Release()) -> np.ndarray:
+        """The limiter's gain at every sample: :meth:`block_gain` between the block centres.
+
+        Parameters
+        ----------
+        gain, ceiling : float
+            Linear.
+        release : Release
+
+        Returns
+        -------
+        numpy.ndarray
+            (samples,), 0 to 1, never above what each sample needs.
+        """
+        n = len(self.envelope)
+        out = between_centres(self.block_gain(gain, ceiling, release), self.step)[:n]
+        # exact at the edges, where the windows are cut: the need of every sample
+        need = np.multiply(self.envelope, gain / ceiling)
+        np.maximum(need, 1.0, out=need)
+        np.reciprocal(need, out=need)
+        return np.minimum(out, need, out=out)
+
+
+def limit(
+    audio: Any,
+    sr: int,
+    ceiling_db: float,
+    *,
+    release_s: float = RELEASE_S,
+    fast_release_s: float | None = FAST_RELEASE_S,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """True-peak limit audio to a ceiling (the limiter of :func:`audiolab.normalize.normalize`).
+
+    Parameters
+    ----------
+    audio : numpy.ndarray or torch.Tensor
+        Mono or (channels, samples).
+    sr : int
+        Sample rate in Hz.
+    ceiling_db : float
+        dBTP the oversampled peaks are brought down to.
+    release_s : float
+        Time constant of the release of sustained reduction. Short releases
+        limit harder: the gain follows each cycle of a low note, adding
+        harmonics, as a clipper would.
+    fast_release_s : float or None
+        Time constant of the release after a lone peak; None releases every
+        peak with ``release_s``.
+    out : numpy.ndarray, optional
+        A float64 (channels, samples) array to write the result into, as numpy's
+        ``out=``; it may be the input itself (when the caller owns it).
+
+    Returns
+    -------
+    limited : numpy.ndarray
+        (channels, samples), the same length and timing as the input.
+    max_reduction_db : float
+        The most gain taken off (0.0 when nothing exceeded the ceiling).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from audiolab import loudness
+    >>> t = np.arange(48000) / 48000
+    >>> loud = np.sin(2 * np.pi * 100 * t) * np.where(t > 0.5, 1.0, 0.25)
+    >>> out, reduction = limit(loud, 48000, -6.0)
+    >>> round(loudness.true_peak(out, 48000), 1), round(reduction, 1), out.shape
+    (-6.0, 6.0, (1, 48000))
+    """
+    rate = check_sample_rate(sr)
+    x = as_audio(audio)
+    ceiling = 10.0 ** (ceiling_db / 20.0)
+    limiter = Limiter(x, rate, floor=ceiling)
+    if limiter.envelope.max() <= ceiling:
+        if out is None:
+            return x.copy(), 0.0
+        if out is not x:
+            out[...] = x
+        return out, 0.0
+    gain = limiter.sample_gain(1.0, ceiling, Release(release_s, fast_release_s))
+    return np.multiply(x, gain, out=out), -20.0 * math.log10(float(gain.min()))
