@@ -23,19 +23,30 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from xml.etree import ElementTree
 
 REPO = Path(__file__).resolve().parents[1]
 WHY = ["tests/reliability/test_store_cases.py", "tests/reliability/test_cli_cases.py"]
 
 
-def run(tests: list[str], checkout: Path) -> dict[str, dict]:
-    """Run ``tests`` in ``checkout`` (its ``audiolab``); the summed case counts."""
+def run(tests: list[str], checkout: Path) -> tuple[dict[str, dict], list[tuple[str, str, bool]]]:
+    """Run ``tests`` in ``checkout`` (its ``audiolab``): the summed case counts, and
+    ``(file, test, passed)`` for each test."""
     with tempfile.TemporaryDirectory() as folder:
         report = Path(folder) / "cases.jsonl"
+        junit = Path(folder) / "junit.xml"
         env = {**os.environ, "PYTHONPATH": str(checkout), "AUDIOLAB_CASES_REPORT": str(report)}
         env["HF_HUB_OFFLINE"] = "1"
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-cov"]
+        command.append(f"--junitxml={junit}")
         subprocess.run([*command, *tests], cwd=checkout, env=env, stdout=subprocess.DEVNULL)
+        outcomes = []
+        for test in ElementTree.parse(junit).getroot().iter("testcase"):
+            if test.find("skipped") is not None:
+                continue
+            failed = test.find("failure") is not None or test.find("error") is not None
+            name = test.get("classname", "").rsplit(".", 1)[-1] + ".py"
+            outcomes.append((name, str(test.get("name")), not failed))
         totals: dict[str, dict] = {}
         for line in report.read_text().splitlines() if report.exists() else []:
             for category, counts in json.loads(line).items():
@@ -43,7 +54,7 @@ def run(tests: list[str], checkout: Path) -> dict[str, dict]:
                 entry["tried"] += counts["tried"]
                 entry["passed"] += counts["passed"]
                 entry["seen"].update(counts.get("seen", {}))
-        return totals
+        return totals, outcomes
 
 
 def main() -> None:
@@ -51,39 +62,40 @@ def main() -> None:
     parser.add_argument("--against", metavar="REV", help="also run the issue's cases on REV")
     args = parser.parse_args()
 
-    here = run(["tests/reliability"], REPO)
-    before: dict[str, dict] = {}
-    if args.against:  # the package and settings of REV, with these tests
-        with tempfile.TemporaryDirectory() as old:
-            archive = subprocess.run(
-                ["git", "archive", args.against, "audiolab", "pyproject.toml"],
-                cwd=REPO,
-                capture_output=True,
-                check=True,
-            ).stdout
-            subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
-            shutil.copytree(REPO / "tests", Path(old) / "tests")
-            before = run(WHY, Path(old))
-
-    header = (
-        f"| category | tried | passed |{f' failed on {args.against} |' if args.against else ''}"
-    )
-    print(header)
-    print("| --- | ---: | ---: |" + (" ---: |" if args.against else ""))
+    here, _ = run(["tests/reliability"], REPO)
+    print(f"cases of tests/reliability ({os.environ.get('AUDIOLAB_KILL_TRIALS', '10')} kills each)")
+    print("| category | tried | passed |")
+    print("| --- | ---: | ---: |")
     for category, counts in sorted(here.items()):
-        row = f"| {category} | {counts['tried']} | {counts['passed']} |"
-        if args.against:
-            old = before.get(category)
-            row += f" {old['tried'] - old['passed']} of {old['tried']} |" if old else " - |"
-        print(row)
-    total_tried = sum(c["tried"] for c in here.values())
-    total_passed = sum(c["passed"] for c in here.values())
-    print(f"| all | {total_tried} | {total_passed} |" + (" |" if args.against else ""))
+        print(f"| {category} | {counts['tried']} | {counts['passed']} |")
+    tried = sum(c["tried"] for c in here.values())
+    print(f"| all | {tried} | {sum(c['passed'] for c in here.values())} |")
     print()
     for category, counts in sorted(here.items()):
         if counts["seen"]:
             seen = ", ".join(f"{state} {n}" for state, n in sorted(counts["seen"].items()))
             print(f"{category}: {seen}")
+    if not args.against:
+        return
+    with tempfile.TemporaryDirectory() as old:  # the package and settings of REV, these tests
+        archive = subprocess.run(
+            ["git", "archive", args.against, "audiolab", "pyproject.toml"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
+        shutil.copytree(REPO / "tests", Path(old) / "tests")
+        _, outcomes = run(WHY, Path(old))
+    print()
+    print(f"the issue's cases on {args.against} (tests, each parametrization one)")
+    print(f"| file | tests | fail on {args.against} |")
+    print("| --- | ---: | ---: |")
+    for name in sorted({file for file, _, _ in outcomes}):
+        mine = [ok for file, _, ok in outcomes if file == name]
+        print(f"| {name} | {len(mine)} | {mine.count(False)} |")
+    passing = [test for _, test, ok in outcomes if ok]
+    print(f"passing on {args.against} too (guards, not cases of the issue): {', '.join(passing)}")
 
 
 if __name__ == "__main__":
