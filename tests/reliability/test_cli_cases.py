@@ -385,3 +385,35 @@ def test_an_unreadable_file_is_permission_denied_in_the_cli(clips: Path, tmp_pat
         ):
             done = audiolab(*command, "-q")
             assert one_line(done) == f"audiolab: {path}: permission denied"
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "words"),
+    [
+        (KeyboardInterrupt(), 130, "audiolab: interrupted"),
+        (RuntimeError("a bug"), 1, "internal error: RuntimeError: a bug (run with --debug"),
+        (OSError(28, "No space left on device", "/x/o.wav"), 1, "/x/o.wav: no space left"),
+    ],
+)
+def test_whatever_escapes_a_subcommand_is_one_line(monkeypatch, capsys, error, code, words):
+    from audiolab.ui.cli import main, store
+
+    def broken(args):
+        raise error
+
+    with case(CLI):
+        monkeypatch.setattr(store, "run", broken)
+        monkeypatch.setattr(store, "add_parser", _parser_with(broken, store.add_parser))
+        assert main(["store", "ls"]) == code
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and words in err and "Traceback" not in err
+        with pytest.raises(type(error)):
+            main(["--debug", "store", "ls"])
+
+
+def _parser_with(handler, add_parser):
+    def add(commands, parents):
+        add_parser(commands, parents)
+        commands.choices["store"].set_defaults(handler=handler)
+
+    return add
