@@ -190,12 +190,10 @@ def require_finite(array: np.ndarray) -> None:
     ...
     audiolab.AudioError: audio contains 1 NaN and 0 Inf samples (first at channel 0, ...
     """
-    # A NaN or an infinity makes the sum of squares non-finite, and that dot product
-    # (BLAS) is the cheapest pass there is; only then (or when finite values overflow
-    # it) look closer.
-    flat = array.reshape(-1)
+    # A NaN or an infinity makes the sum non-finite, and a sum is one cheap pass (no
+    # temporary, no BLAS threads); only then (or when finite values overflow it) look closer.
     with np.errstate(over="ignore", invalid="ignore"):
-        total = float(np.dot(flat, flat))
+        total = float(np.sum(array))
     if not math.isfinite(total) and not np.isfinite(array).all():
         raise AudioError(_describe_non_finite(array))
 

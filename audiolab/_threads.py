@@ -1,89 +1,38 @@
-"""Work side by side in threads: numpy's loops and BLAS run without the GIL.
+"""BLAS on one thread while the meter works, and the channels one after another.
 
-The meter measures channels side by side, and the quantizer converts
-stretches of frames side by side, each in a thread of its own, for signals
-long enough for that to pay (:data:`THREADED_SAMPLES`), up to one thread per
-core or ``AUDIOLAB_THREADS`` (batch workers set it to 1). BLAS is held to one
-thread meanwhile: the products are small, and BLAS threads on top of these
-would fight over the same cores.
+The meter's products (the K-weighting blocks, the true-peak interpolation) are
+small: BLAS threads on them cost more in waking and waiting than they save
+(on this 2-core machine a dot product of 1M samples took 8 ms with two BLAS
+threads and 0.4 ms with one). So BLAS is held to one thread inside the meter
+and restored on exit.
+
+Threads of our own (a channel per thread) were measured against none on the
+default workloads and removed: ``python benchmarks/loudness.py --machinery``
+measured them at 0.5-0.9x for 8-30 s takes and about 1.0x for a 10 minute
+file on this shared 2-core machine (numpy steps of tens of microseconds trade
+the GIL; folders of takes are spread over processes by :mod:`audiolab.batch`).
 
 Examples
 --------
->>> from audiolab._threads import side_by_side
->>> side_by_side(lambda c: c * c, range(4))
-[0, 1, 4, 9]
+>>> from audiolab._threads import per_channel
+>>> per_channel(lambda c: c * c, 3)
+[0, 1, 4]
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 
-__all__ = ["THREADED_SAMPLES", "per_channel", "side_by_side", "thread_count"]
+__all__ = ["per_channel", "single_blas"]
 
 _T = TypeVar("_T")
-_I = TypeVar("_I")
 
 
-def thread_count() -> int:
-    """Threads to use: one per core, or AUDIOLAB_THREADS (batch workers set 1).
-
-    Examples
-    --------
-    >>> thread_count() >= 1
-    True
-    """
-    value = os.environ.get("AUDIOLAB_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else os.cpu_count() or 1
-
-
-#: From this many samples per channel on, work is shared between threads. Below it,
-#: one thread is faster: the steps are numpy calls of tens of microseconds, and two
-#: threads trading the GIL at that rate lose what the second core gains (on 2 cores,
-#: report() of 16 s of stereo was 1.07x faster with two threads, of 60 s 1.6x, of
-#: 3 min 1.7x; exporting 16 s was slower).
-THREADED_SAMPLES = 1 << 21
-
-
-def side_by_side(
-    task: Callable[[_I], _T], items: Iterable[_I], *, threaded: bool = True
-) -> list[_T]:
-    """``[task(item) for item in items]``, in threads (one per core at most), BLAS on one.
-
-    Parameters
-    ----------
-    task : callable
-        What to do with each item; exceptions propagate.
-    items : iterable
-        The inputs.
-    threaded : bool
-        False (or one item, or one thread) runs them here, one after another.
-
-    Returns
-    -------
-    list
-        The results in the order of the items.
-
-    Examples
-    --------
-    >>> side_by_side(str.upper, ["a", "b"], threaded=False)
-    ['A', 'B']
-    """
-    work = list(items)
-    workers = min(len(work), thread_count()) if threaded else 1
-    with _blas_single_threaded():
-        if workers <= 1:
-            return [task(item) for item in work]
-        with ThreadPoolExecutor(workers) as pool:
-            return list(pool.map(task, work))
-
-
-def per_channel(task: Callable[[int], _T], channels: int, n_samples: int) -> list[_T]:
-    """``[task(c) for c in range(channels)]``, a thread per channel for long signals.
+def per_channel(task: Callable[[int], _T], channels: int) -> list[_T]:
+    """``[task(c) for c in range(channels)]`` with BLAS on one thread.
 
     Parameters
     ----------
@@ -91,8 +40,6 @@ def per_channel(task: Callable[[int], _T], channels: int, n_samples: int) -> lis
         What to do with channel ``c``.
     channels : int
         How many.
-    n_samples : int
-        Samples per channel: threads from :data:`THREADED_SAMPLES` on.
 
     Returns
     -------
@@ -101,15 +48,24 @@ def per_channel(task: Callable[[int], _T], channels: int, n_samples: int) -> lis
 
     Examples
     --------
-    >>> per_channel(lambda c: 10 * c, 3, 100)
+    >>> per_channel(lambda c: 10 * c, 3)
     [0, 10, 20]
     """
-    return side_by_side(task, range(channels), threaded=n_samples >= THREADED_SAMPLES)
+    with single_blas():
+        return [task(c) for c in range(channels)]
 
 
 @contextmanager
-def _blas_single_threaded() -> Iterator[None]:
-    """BLAS on one thread inside the block, restored on exit."""
+def single_blas() -> Iterator[None]:
+    """BLAS on one thread inside the block, restored on exit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> with single_blas():
+    ...     float(np.ones(3) @ np.ones(3))
+    3.0
+    """
     controller = _blas_controller()
     if controller is None:  # pragma: no cover - threadpoolctl is a dependency
         yield

@@ -15,9 +15,11 @@ every sample, :func:`audiolab.loudness.truepeak.envelope`) in four steps:
 4. smoothing with a triangular window spanning the look-ahead, so that the
    gain falls smoothly before a peak and stays under the gain each sample needs.
 
-The result is time-aligned with the input and as long. A gain ``g`` scales
-the envelope by ``g``, so one envelope serves every gain tried
-(:class:`Limiter`). :func:`limit` is the public, validating form.
+The gain is shaped on blocks of a few samples (a sixth of the look-ahead)
+and drawn as straight lines between their centres. The result is
+time-aligned with the input and as long. A gain ``g`` scales the envelope by
+``g``, so one envelope serves every gain tried (:class:`Limiter`).
+:func:`limit` is the public, validating form.
 
 Examples
 --------
@@ -191,14 +193,15 @@ def between_centres(values: np.ndarray, step: int) -> np.ndarray:
     return out
 
 
-def _released(reduction: np.ndarray, per_block: float) -> np.ndarray:
+def _released(reduction: np.ndarray, per_block: float, index: np.ndarray) -> np.ndarray:
     """``max_k reduction[k] * a ** (b - k)`` over ``k <= b``, with ``log a = -per_block``.
 
     A running maximum in the log domain: exponential release without a loop.
+    ``index`` is ``0, 1, 2, ...`` as floats.
     """
     log_reduction = np.full(len(reduction), -np.inf)  # log(0): no reduction at all
     np.log(reduction, out=log_reduction, where=reduction > 0)
-    steps = np.arange(len(reduction)) * -per_block  # b * log(a)
+    steps = index * -per_block  # b * log(a)
     log_reduction -= steps
     np.maximum.accumulate(log_reduction, out=log_reduction)
     log_reduction += steps
@@ -215,7 +218,8 @@ class Limiter:
     sample_rate : int
         Hz.
     floor : float
-        The envelope is exact above this amplitude: the limiter is exact for
+        The true-peak envelope (:func:`audiolab.loudness.truepeak.block_envelope`)
+        is exact above this amplitude: the limiter is exact for
         every gain ``g`` and ceiling ``c`` with ``c / g >= floor``.
 
     Examples
@@ -223,7 +227,7 @@ class Limiter:
     >>> x = np.sin(2 * np.pi * 100 * np.arange(48000) / 48000)[np.newaxis]
     >>> limiter = Limiter(x, 48000, floor=0.25)
     >>> gain = limiter.sample_gain(2.0, 0.5)  # +6 dB into a -6 dBTP ceiling
-    >>> round(float((2.0 * x * gain).max()), 2), limiter.exact_for(2.0, 0.5)
+    >>> round(float((x * gain).max()), 2), limiter.exact_for(2.0, 0.5)
     (0.5, True)
     """
 
@@ -231,12 +235,17 @@ class Limiter:
         self.samples = samples
         self.sample_rate = sample_rate
         self.floor = floor
-        self.envelope = truepeak.envelope(samples, sample_rate, floor)
+        self.n_samples = samples.shape[1]
         ahead = max(1, round(LOOKAHEAD_S * sample_rate))
-        self.step = max(1, ahead // 8)  # the gain is shaped on blocks of `step` samples
+        # The gain is shaped on blocks of `step` samples, a power of two (so that the
+        # envelope's blocks of 64 points fall into whole blocks) about a sixth of the
+        # look-ahead: 16 samples at 32 to 48 kHz.
+        self.step = min(64, 1 << max(0, (ahead // 6).bit_length() - 1))
         self.reach = -(-ahead // self.step)  # the look-ahead in blocks
-        n = len(self.envelope)
-        self.block_peak = np.maximum.reduceat(self.envelope, np.arange(0, n, self.step))
+        #: The largest true-peak envelope value of every block of ``step`` samples.
+        self.block_peak = truepeak.block_envelope(samples, sample_rate, floor, self.step)
+        self._inverse_peak = 1.0 / np.maximum(self.block_peak, 1e-300)
+        self._index = np.arange(len(self.block_peak), dtype=np.float64)
 
     def exact_for(self, gain: float, ceiling: float) -> bool:
         """Whether the envelope is exact wherever ``gain`` takes it over ``ceiling``.
@@ -269,17 +278,19 @@ class Limiter:
         numpy.ndarray
             One gain (0 to 1) per block.
         """
-        needed = np.minimum(ceiling / (gain * np.maximum(self.block_peak, 1e-300)), 1.0)
+        needed = np.multiply(self._inverse_peak, ceiling / gain)
+        np.minimum(needed, 1.0, out=needed)
         # the smallest need within the look-ahead on either side (and one block more) ...
         reduction = 1.0 - sliding_minimum(needed, 2 * self.reach + 3)
         # ... released exponentially ...
         per_second = self.step / self.sample_rate
         if release.fast_s is None:
-            released = _released(reduction, per_second / release.slow_s)
+            released = _released(reduction, per_second / release.slow_s, self._index)
         else:  # ... fast after each peak, slow after sustained reduction
-            released = _released(reduction, per_second / release.fast_s)
+            released = _released(reduction, per_second / release.fast_s, self._index)
             size = 2 * max(1, round(SUSTAIN_S / per_second / 2)) + 1
-            sustained = _released(moving_average(reduction, size), per_second / release.slow_s)
+            sustained = moving_average(reduction, size)
+            sustained = _released(sustained, per_second / release.slow_s, self._index)
             np.maximum(released, sustained, out=released)
         block = 1.0 - np.minimum(released, 1.0)
         # ... and smoothed by a triangle spanning the look-ahead. Every value averaged into
@@ -291,7 +302,12 @@ class Limiter:
         return block
 
     def sample_gain(self, gain: float, ceiling: float, release: Release = Release()) -> np.ndarray:
-        """The limiter's gain at every sample: :meth:`block_gain` between the block centres.
+        """The gain and the limiter's gain at every sample, ``gain`` times :meth:`block_gain`
+        between the block centres.
+
+        Never above what a sample needs: each block's value is at most the need
+        of its neighbours on either side (see :meth:`block_gain`), and between two
+        centres the line stays under the smaller of their needs.
 
         Parameters
         ----------
@@ -302,15 +318,57 @@ class Limiter:
         Returns
         -------
         numpy.ndarray
-            (samples,), 0 to 1, never above what each sample needs.
+            (samples,), from 0 to ``gain``.
         """
-        n = len(self.envelope)
-        out = between_centres(self.block_gain(gain, ceiling, release), self.step)[:n]
-        # exact at the edges, where the windows are cut: the need of every sample
-        need = np.multiply(self.envelope, gain / ceiling)
-        np.maximum(need, 1.0, out=need)
-        np.reciprocal(need, out=need)
-        return np.minimum(out, need, out=out)
+        block = self.block_gain(gain, ceiling, release)
+        block *= gain
+        return between_centres(block, self.step)[: self.n_samples]
+
+    def apply(
+        self,
+        gain: float,
+        ceiling: float,
+        release: Release = Release(),
+        out: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, float]:
+        """The samples times :meth:`sample_gain`, a piece at a time (no per-sample gain array).
+
+        Parameters
+        ----------
+        gain, ceiling : float
+            Linear.
+        release : Release
+        out : numpy.ndarray, optional
+            Where to write the result (may be the samples themselves).
+
+        Returns
+        -------
+        limited : numpy.ndarray
+            (channels, samples).
+        smallest : float
+            The smallest gain applied, ``gain`` included.
+        """
+        block = self.block_gain(gain, ceiling, release)
+        block *= gain
+        x, step, n_blocks = self.samples, self.step, len(block)
+        if out is None:
+            out = np.empty_like(x)
+        per = max(1, _APPLY_SAMPLES // step)
+        for first in range(0, n_blocks, per):
+            last = min(first + per, n_blocks)
+            # the centres either side of the piece: the lines between them cover it
+            lo, hi = max(first - 1, 0), min(last + 1, n_blocks)
+            curve = between_centres(block[lo:hi], step)
+            begin, end = first * step, min(last * step, self.n_samples)
+            offset = (first - lo) * step
+            np.multiply(
+                x[:, begin:end], curve[offset : offset + end - begin], out=out[:, begin:end]
+            )
+        return out, float(block.min())
+
+
+#: Samples the limiter's gain is drawn for at a time.
+_APPLY_SAMPLES = 1 << 15
 
 
 def limit(
@@ -364,11 +422,11 @@ def limit(
     x = as_audio(audio)
     ceiling = 10.0 ** (ceiling_db / 20.0)
     limiter = Limiter(x, rate, floor=ceiling)
-    if limiter.envelope.max() <= ceiling:
+    if limiter.block_peak.max() <= ceiling:
         if out is None:
             return x.copy(), 0.0
         if out is not x:
             out[...] = x
         return out, 0.0
-    gain = limiter.sample_gain(1.0, ceiling, Release(release_s, fast_release_s))
-    return np.multiply(x, gain, out=out), -20.0 * math.log10(float(gain.min()))
+    limited, smallest = limiter.apply(1.0, ceiling, Release(release_s, fast_release_s), out=out)
+    return limited, -20.0 * math.log10(smallest)

@@ -329,6 +329,17 @@ class Analysis:
         peaks = None if self._peaks is None else (self._peaks[0] * gain, self._peaks[1] * gain)
         return Analysis(samples, self.sample_rate, self.bounds, self.energy * gain**2, peaks)
 
+    def known_peaks(self, peaks: tuple[float, float] | None) -> None:
+        """Record the sample and true peak of the samples, measured elsewhere (None: not known).
+
+        Parameters
+        ----------
+        peaks : tuple of float or None
+            Amplitudes.
+        """
+        if peaks is not None:
+            self._peaks = peaks
+
     def peaks(self) -> tuple[float, float]:
         """Sample peak and true peak of the samples, as amplitudes (measured once).
 
@@ -503,7 +514,7 @@ def analyse(samples: np.ndarray, sample_rate: int, *, peaks: bool = False) -> An
         energy = subblock_energies(samples[c], sample_rate, bounds)
         return energy, truepeak.channel_peaks(samples[c], sample_rate) if peaks else (0.0, 0.0)
 
-    results = per_channel(channel, channels, n_samples)
+    results = per_channel(channel, channels)
     energy = np.zeros(len(bounds) - 1)
     for weight, (channel_energy, _) in zip(CHANNEL_WEIGHTS, results, strict=False):
         energy += weight * channel_energy  # eq. (2): sum over channels of G_i z_i

@@ -47,12 +47,21 @@ RELATIVE_GATE_LU = -10.0
 
 #: Annex 2: oversample by 4 below 96 kHz and by 2 below 192 kHz ...
 BS1770_OVERSAMPLING = ((96000, 4), (192000, 2))
-#: ... and, beyond the standard, to at least this rate: at 16 kHz 4x (64 kHz) misses
-#: inter-sample peaks that a 192 kHz reading (and ffmpeg's loudnorm) sees.
+#: ... and, beyond the standard, 16 times at every rate up to 192 kHz and to at least
+#: 192 kHz (24 times at 8 kHz), so that a limiter reading this true peak holds its
+#: ceiling against a band-limited reference oversampled 16 times. A band-limited signal
+#: sampled at R can peak above its largest sample by up to 1 / cos(pi B / R) for a
+#: bandwidth B: 0.7 dB at 4x, 0.04 dB at 16x, for content at the Nyquist frequency
+#: (at 16 kHz, 4x missed what a 192 kHz reading and ffmpeg's loudnorm see). Above
+#: 192 kHz the oversampled rate stays at least 3.072 MHz.
 TRUE_PEAK_MIN_RATE_HZ = 192000
-#: Taps per phase of the interpolator (Annex 2 suggests 12 at 4x; 16 is closer to ideal).
-TRUE_PEAK_TAPS_PER_PHASE = 16
-TRUE_PEAK_KAISER_BETA = 7.0
+TRUE_PEAK_TIMES = 16
+TRUE_PEAK_ENOUGH_RATE_HZ = TRUE_PEAK_TIMES * 192000
+#: The interpolator: a Kaiser-windowed sinc cut off at the Nyquist frequency, 32 taps
+#: per phase, beta 9 (ffmpeg's resampler filter). Annex 2's example has 12 taps per
+#: phase, which reads up to about 0.5 dB low for content near the Nyquist frequency.
+TRUE_PEAK_TAPS_PER_PHASE = 32
+TRUE_PEAK_KAISER_BETA = 9.0
 
 # -------------------------------------------------------------- EBU Tech 3341
 #: sec. 2.2: the short-term window (the momentary one is the 400 ms block)

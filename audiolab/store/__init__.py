@@ -22,6 +22,7 @@ The rooms: :mod:`~audiolab.store.schema` (the columns, declared once),
 :mod:`~audiolab.store.connection` (the SQLite file, migrations, transactions),
 :mod:`~audiolab.store.catalog` (the root, connections, queries),
 :mod:`~audiolab.store.lifecycle` (begin, complete, fail, save, annotate),
+:mod:`~audiolab.store.lineage` (generate, regenerate, extend, lineage),
 :mod:`~audiolab.store.tree` (paths and the folder tree),
 :mod:`~audiolab.store.files` (file operations) and
 :mod:`~audiolab.store.verify` (the consistency check). :class:`Store` is
@@ -47,6 +48,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from audiolab.store.files import Files
+from audiolab.store.lineage import Lineage
 from audiolab.store.schema import (
     CATALOG_NAME,
     MIGRATIONS,
@@ -72,7 +74,7 @@ __all__ = [
 ]
 
 
-class Store(Verify, Files):
+class Store(Lineage, Verify, Files):
     """Output tree and catalog of generations under one root folder.
 
     Parameters
@@ -85,7 +87,8 @@ class Store(Verify, Files):
 
     Methods by room: the life of a generation (:meth:`begin`,
     :meth:`complete`, :meth:`fail`, :meth:`save`, :meth:`annotate`),
-    queries (:meth:`get`, :meth:`records`, :meth:`to_dataframe`), files
+    queries (:meth:`get`, :meth:`records`, :meth:`to_dataframe`), lineage
+    (:meth:`generate`, :meth:`regenerate`, :meth:`extend`, :meth:`lineage`), files
     (:meth:`files`, :meth:`stats`, :meth:`delete`, :meth:`move`,
     :meth:`copy`, :meth:`cleanup`, :meth:`remove_empty_folders`) and
     :meth:`verify`.

@@ -239,6 +239,7 @@ class Catalog:
         prompt_contains: str | None = None,
         status: str | None = None,
         limit: int | None = None,
+        parent_id: str | None = None,
     ) -> list[Record]:
         """Rows of the catalog, newest first.
 
@@ -251,6 +252,9 @@ class Catalog:
         status : {'pending', 'complete', 'failed'}, optional
         limit : int, optional
             At most this many rows.
+        parent_id : str, optional
+            Only the takes made from this one (regenerated or extended from it);
+            :meth:`~audiolab.store.lineage.Lineage.lineage` follows the other way.
 
         Returns
         -------
@@ -281,6 +285,9 @@ class Catalog:
                 raise AudioError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
             clauses.append("status = ?")
             args.append(status)
+        if parent_id is not None:
+            clauses.append("parent_id = ?")
+            args.append(check_job_id(parent_id))
         sql = f"SELECT * FROM {TABLE}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)

@@ -223,6 +223,9 @@ class Record:
     # version 2: the audition widget's verdict on a take
     rating: int | None = column("INTEGER CHECK (rating BETWEEN 1 AND 5)", since=2)
     note: str | None = column("TEXT", since=2)
+    # version 3: lineage (audiolab.store.lineage): the take this one was made from, and how
+    parent_id: str | None = column("TEXT", since=3)
+    relation: str | None = column("TEXT CHECK (relation IN ('regenerate', 'extend'))", since=3)
     absolute_path: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -255,6 +258,7 @@ STATEMENTS: dict[int, tuple[str, ...]] = {
         f"CREATE INDEX generations_status ON {TABLE} (status)",
         f"CREATE UNIQUE INDEX generations_path ON {TABLE} (path)",
     ),
+    3: (f"CREATE INDEX generations_parent_id ON {TABLE} (parent_id)",),
 }
 
 

@@ -147,8 +147,7 @@ def pause(*args, **kwargs):
     time.sleep(120)
 
 if point == "writing":  # the temporary file exists, not yet renamed
-    import audiolab.export as export
-    export.os.replace = pause
+    os.replace = pause  # the writer renames its temporary file into place with it
 elif point == "measuring":  # the file is in place, the row still pending
     import importlib
     importlib.import_module("audiolab.measure").measure = pause

@@ -216,7 +216,7 @@ def test_generate_with_the_synth_works_offline(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         (row,) = [line.split() for line in done.stdout.splitlines() if line.startswith("gen_")]
-        assert row[1] == "4" and row[-1] == "ok" and row[-3:-1] == ["A", "minor"]
+        assert row[1] == "4" and row[-1] == "ok" and row[-4:-2] == ["A", "minor"]
         listing = json.loads(audiolab("store", "ls", "--json", "--root", str(tmp_path)).stdout)
         assert [(r["model"], r["status"], r["seed"]) for r in listing] == [
             ("audiolab.synth", "complete", 4)
@@ -267,14 +267,14 @@ def test_the_tolerance_reaches_the_export(clips: Path, tmp_path: Path, monkeypat
     from audiolab.ui.cli import main
 
     seen: list[float] = []
-    real = audiolab.export.export_wav
+    real = audiolab.export.export
 
     def spy(*args, **kwargs):
         seen.append(kwargs["tolerance_lu"])
         return real(*args, **kwargs)
 
     with case(CLI):
-        monkeypatch.setattr(audiolab.export, "export_wav", spy)
+        monkeypatch.setattr(audiolab.export, "export", spy)
         args = ["normalize", str(clips / "pcm_16.wav"), "-o", str(tmp_path), "--jobs", "1", "-q"]
         assert main([*args, "--tolerance", "0.25"]) == 0 and seen == [0.25]
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from audiolab.ui.cli._common import (
     EXIT_CODES,
-    describe,
+    Usage,
     finite_float,
+    non_negative_float,
     positive_float,
     positive_int,
     problem,
@@ -37,15 +38,16 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    generate.add_argument("prompt")
+    generate.add_argument("prompt", nargs="?", help="what to generate (--continue: the take's)")
     generate.add_argument(
-        "--duration", type=positive_float, default=8.0, help="seconds (default 8)"
+        "--duration", type=positive_float, default=8.0, help="seconds of new audio (default 8)"
     )
     generate.add_argument(
         "--model",
-        default="facebook/musicgen-small",
-        help="hub id or local folder, or 'synth' for the offline reference generator "
-        "(tempo and key read from the prompt, e.g. '... at 124 bpm in A minor')",
+        default=None,
+        help="hub id or local folder (default facebook/musicgen-small), or 'synth' for the "
+        "offline reference generator (tempo and key read from the prompt, e.g. "
+        "'... at 124 bpm in A minor')",
     )
     generate.add_argument("--seed", type=int, default=None, help="seed of the first take")
     generate.add_argument(
@@ -54,6 +56,22 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     generate.add_argument("--target", type=finite_float, default=-16.0, help="LUFS (default -16)")
     generate.add_argument(
         "--root", default="data/outputs", help="the store (default: data/outputs)"
+    )
+    research = generate.add_argument_group("continuation, melody, long takes")
+    research.add_argument(
+        "--continue",
+        dest="continue_job",
+        metavar="JOB_ID",
+        help="extend this take of the store by --duration seconds (a child job)",
+    )
+    research.add_argument(
+        "--melody", metavar="FILE", help="a melody to follow (a MusicGen-Melody model)"
+    )
+    research.add_argument(
+        "--window", type=positive_float, help="seconds a window generates (the model's)"
+    )
+    research.add_argument(
+        "--overlap", type=non_negative_float, help="seconds each window continues (10)"
     )
     generate.set_defaults(handler=run)
 
@@ -85,84 +103,105 @@ def _hub() -> tuple[bool, str]:
     return bool(constants.HF_HUB_OFFLINE), str(constants.HF_HUB_CACHE)
 
 
-def _generator(model: str, quiet: bool) -> Any:
-    """A function ``(prompt, duration, seed) -> (audio, sample_rate, seconds)``."""
-    import time
-
-    if model == SYNTH:
-        from audiolab.ui.widgets import synth_generator
-
-        synth = synth_generator()
-
-        def offline(prompt: str, duration: float, seed: int) -> tuple[Any, int, float]:
-            started = time.perf_counter()
-            audio, sr = synth(prompt, duration, seed)
-            return audio, sr, time.perf_counter() - started
-
-        return offline
-    from audiolab.generate import generate
-
-    def musicgen(prompt: str, duration: float, seed: int) -> tuple[Any, int, float]:
-        take = generate(prompt, duration, model=model, seed=seed, progress=not quiet)
-        return take.audio, take.sample_rate, take.seconds
-
-    return musicgen
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``audiolab generate`` with parsed ``args``; returns the exit code.
 
-    Nothing is written until a take is made: a model that cannot be loaded
-    leaves no store and no row behind.
+    Takes go through :meth:`audiolab.store.Store.generate` (``--continue``:
+    :meth:`~audiolab.store.Store.extend`), so each row holds the take's full
+    provenance; ``--model synth`` through :meth:`~audiolab.store.Store.save`.
+    Nothing is written until a model is loaded: missing weights leave no
+    store and no row behind, and are said once, with how to get them.
 
     Examples
     --------
     >>> callable(run)
     True
     """
+    from audiolab.errors import ModelNotAvailableError
+
+    if args.prompt is None and args.continue_job is None:
+        raise Usage("give a prompt, or --continue JOB_ID to extend a take")
+    if args.model == SYNTH:
+        if args.continue_job or args.melody or args.window is not None:
+            raise Usage("--continue, --melody and --window need a MusicGen model, not synth")
+        return _synth(args)
+    from audiolab.generate import DEFAULT_MODEL, model_available
+
+    model = args.model or DEFAULT_MODEL
+    if _hub()[0] and not model_available(model):  # offline: say so at once
+        problem(model, missing_weights(model))
+        return 1
+    try:
+        return _into_store(args)
+    except ModelNotAvailableError:
+        problem(model, missing_weights(model))
+        return 1
+
+
+def _into_store(args: argparse.Namespace) -> int:
+    """Generate (or extend) ``args.n`` takes into the store and print their table."""
     import random
 
-    from audiolab.errors import ModelNotAvailableError
-    from audiolab.store import Store
+    from audiolab.store import Store, check_job_id
 
-    model = args.model
-    if model != SYNTH:
-        from audiolab.generate import model_available
-
-        if _hub()[0] and not model_available(model):  # offline: say so at once
-            problem(model, missing_weights(model))
-            return 1
-    make = _generator(model, args.quiet)
-    store: Store | None = None
+    store = Store(args.root)
+    options: dict[str, Any] = {"progress": not args.quiet, "target_lufs": args.target}
+    for name, value in (
+        ("model", args.model),
+        ("melody", args.melody),
+        ("window_s", args.window),
+        ("overlap_s", args.overlap),
+    ):
+        if value is not None:
+            options[name] = value
     first = random.randrange(2**31) if args.seed is None else args.seed
-    rows, failures = [], 0
-    name = "audiolab.synth" if model == SYNTH else model
+    if args.continue_job is None:
+        records = store.generate(args.prompt, args.duration, seed=first, n=args.n, **options)
+    else:
+        check_job_id(args.continue_job)
+        records = [
+            store.extend(args.continue_job, args.duration, seed=seed, prompt=args.prompt, **options)
+            for seed in range(first, first + args.n)
+        ]
+    return _report(records, args.target)
+
+
+def _synth(args: argparse.Namespace) -> int:
+    """``--model synth``: the offline reference music, saved like any take."""
+    import random
+    import time
+
+    from audiolab.store import Store
+    from audiolab.ui.widgets import synth_generator
+
+    make = synth_generator()
+    store, records = Store(args.root), []
+    first = random.randrange(2**31) if args.seed is None else args.seed
     for seed in range(first, first + args.n):
-        try:
-            audio, sr, seconds = make(args.prompt, args.duration, seed)
-        except ModelNotAvailableError:
-            problem(model, missing_weights(model))
-            return 1
-        except Exception as err:  # a failed take; the next seed may work
-            problem(*describe(err, ""))
-            failures += 1
-            continue
-        store = store or Store(args.root)
+        started = time.perf_counter()
+        audio, sr = make(args.prompt, args.duration, seed)
         params = {"duration": args.duration, "target_lufs": args.target}
-        record = store.save(
-            audio,
-            sr,
-            args.prompt,
-            name,
-            params,
-            seed,
-            generation_seconds=seconds,
-            target_lufs=args.target,
+        records.append(
+            store.save(
+                audio,
+                sr,
+                args.prompt,
+                "audiolab.synth",
+                params,
+                seed,
+                generation_seconds=time.perf_counter() - started,
+                target_lufs=args.target,
+            )
         )
-        outcome = verdict(record.integrated_lufs, args.target)
+    return _report(records, args.target)
+
+
+def _report(records: list[Any], target: float) -> int:
+    rows, failures = [], 0
+    for record in records:
+        outcome = verdict(record.integrated_lufs, target)
         failures += outcome != "ok"
-        row = [record.job_id, seed, record.path, record.integrated_lufs, record.bpm]
-        rows.append([*row, record.key, outcome])
-    if rows:
-        print(table(rows, ["job", "seed", "file", "LUFS", "BPM", "key", "±0.5 LU"]))
+        row = [record.job_id, record.seed, record.path, record.integrated_lufs, record.bpm]
+        rows.append([*row, record.key, record.parent_id or "-", outcome])
+    print(table(rows, ["job", "seed", "file", "LUFS", "BPM", "key", "from", "±0.5 LU"]))
     return 1 if failures else 0

@@ -36,7 +36,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     normalize = commands.add_parser(
         "normalize",
         parents=parents,
-        help="normalize audio files to a loudness target (WAV out)",
+        help="normalize audio files to a loudness target (WAV out, or --format)",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -68,19 +68,67 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     normalize.add_argument(
         "--jobs", type=positive_int, default=None, help="processes (default: all cores)"
     )
+    _add_format_options(normalize)
     normalize.set_defaults(handler=run)
 
 
-def _normalize_one(source: str, destination: str, options: dict[str, Any]) -> Any:
+def _add_format_options(normalize: argparse.ArgumentParser) -> None:
+    """``--format`` and ``--shared-gain`` (the writer's options)."""
+    normalize.add_argument(
+        "--format",
+        choices=["wav", "flac", "ogg", "opus", "mp3"],
+        default=None,
+        help="file format with -o (default wav)",
+    )
+    normalize.add_argument(
+        "--shared-gain",
+        action="store_true",
+        help="one gain for all inputs (the loudest meets the target; relative loudness kept)",
+    )
+
+
+def _export_options(args: argparse.Namespace, options: dict[str, Any]) -> dict[str, Any]:
+    """The options with the format asked for (lossy formats have no bit depth)."""
+    if args.format is None:
+        return options
+    if args.in_place:
+        raise Usage("--format is for -o OUTDIR; --in-place keeps each file's format")
+    lossy = args.format in ("ogg", "opus", "mp3")
+    return {**options, "format": args.format, **({"bit_depth": None} if lossy else {})}
+
+
+def _shared(plan: list[tuple[str, str]], options: dict[str, Any], args: argparse.Namespace) -> Any:
+    """Every input read, then exported at one shared gain (results in plan order)."""
+    from audiolab import audiofile
+    from audiolab.export import export_batch
+
+    audios, rates = [], set()
+    for source, _ in plan:
+        audio, facts = audiofile.read(source)
+        audios.append(audio)
+        rates.add(int(facts.samplerate))
+    if len(rates) > 1:
+        raise AudioError(f"--shared-gain needs one sample rate, got {sorted(rates)} Hz")
+    rate = rates.pop() if rates else 32000
+    destinations = [d for _, d in plan]
+    return export_batch(
+        audios, destinations, rate, gain="shared", errors="return", jobs=args.jobs, **options
+    )
+
+
+def _normalize_one(
+    source: str, destination: str, options: dict[str, Any], keep_subtype: bool = False
+) -> Any:
     """Read any audio file and export it normalized (runs in a worker).
 
-    ``options["bit_depth"]`` None keeps the input's subtype (``--in-place``).
+    ``keep_subtype`` (``--in-place`` without ``--bit-depth``) writes the
+    input's subtype.
     """
     from audiolab import audiofile
-    from audiolab.export import export_wav
+    from audiolab.export import export
 
     audio, facts = audiofile.read(source)
-    if options.get("bit_depth") is None:
+    if keep_subtype:
         subtype = str(facts.subtype)
         if subtype not in BIT_DEPTHS:
             raise AudioError(
@@ -89,7 +137,7 @@ def _normalize_one(source: str, destination: str, options: dict[str, Any]) -> An
             )
         options = {**options, "bit_depth": subtype}
     try:
-        return export_wav(audio, destination, int(facts.samplerate), **options)
+        return export(audio, destination, int(facts.samplerate), **{"format": "wav", **options})
     except AudioError as err:
         raise AudioError(f"{source}: {describe(err, destination)[1]}") from None
 
@@ -117,12 +165,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.in_place == (args.output is not None):
         raise Usage("give either -o OUTDIR or --in-place")
+    keep = args.in_place and args.bit_depth is None
     options = {
         "target_lufs": args.target,
         "true_peak_db": args.true_peak,
-        "bit_depth": args.bit_depth if args.bit_depth or args.in_place else DEFAULT_BIT_DEPTH,
+        "bit_depth": args.bit_depth or DEFAULT_BIT_DEPTH,
         "tolerance_lu": args.tolerance,
     }
+    options = _export_options(args, options)
     found, failures = audio_files(args.inputs)
     plan: list[tuple[str, str]] = []
     inputs = {p.resolve() for p, _ in found}
@@ -137,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
             destination = source
         else:
             relative = source.relative_to(folder) if folder else Path(source.name)
-            destination = Path(args.output) / relative.with_suffix(".wav")
+            destination = Path(args.output) / relative.with_suffix(f".{args.format or 'wav'}")
             if destination.resolve() in inputs:
                 failures.append(
                     (str(source), f"output {destination} is an input; use --in-place to rewrite it")
@@ -148,13 +198,16 @@ def run(args: argparse.Namespace) -> int:
                 continue
         taken.add(destination.resolve())
         plan.append((str(source), str(destination)))
-    results = run(
-        _normalize_one,
-        [(s, d, options) for s, d in plan],
-        jobs=args.jobs,
-        progress=progress(args),
-        desc="normalize",
-    )
+    if args.shared_gain:
+        results = _shared(plan, options, args)
+    else:
+        results = run(
+            _normalize_one,
+            [(s, d, options, keep) for s, d in plan],
+            jobs=args.jobs,
+            progress=progress(args),
+            desc="normalize",
+        )
     rows = []
     off_target = 0
     for (input_path, output_path), result in zip(plan, results, strict=True):
