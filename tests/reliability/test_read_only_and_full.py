@@ -214,7 +214,7 @@ def test_normalize_onto_a_full_disk_keeps_every_original(tmp_path: Path) -> None
         done = audiolab("normalize", str(originals), "-o", str(disk / "out"), "-q")
         assert done.returncode == 1 and "Traceback" not in done.stderr
         problems = [line for line in done.stderr.splitlines() if line.startswith("audiolab: ")]
-        assert problems and all(line.count(": ") >= 2 for line in problems)
+        assert problems and all("no space left on device" in line for line in problems)
         for path in (disk / "out").rglob("*.wav"):  # what was written is whole
             audio, _ = sf.read(path)
             assert len(audio) == 2 * SR
