@@ -42,8 +42,8 @@ def run(tests: list[str], checkout: Path) -> tuple[dict[str, dict], list[tuple[s
         subprocess.run([*command, *tests], cwd=checkout, env=env, stdout=subprocess.DEVNULL)
         outcomes = []
         for test in ElementTree.parse(junit).getroot().iter("testcase"):
-            if test.find("skipped") is not None:
-                continue
+            if test.find("skipped") is not None or not test.get("classname"):
+                continue  # skipped, or not a test (a collection-time entry)
             failed = test.find("failure") is not None or test.find("error") is not None
             name = test.get("classname", "").rsplit(".", 1)[-1] + ".py"
             outcomes.append((name, str(test.get("name")), not failed))
