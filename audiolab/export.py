@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,6 +173,9 @@ def _check_options(sample_rate: Any, bit_depth: Any, tolerance_lu: Any) -> int:
     return rate
 
 
+#: A true peak known before quantization stands for the file's when quantization can
+#: move it by at most this much (else the file's samples are measured).
+_PEAK_WITHIN_DB = 0.001
 #: Frames quantized at a time: every step of the chunk stays in cache.
 _QUANTIZE_FRAMES = 1 << 14
 #: What soundfile is given (and reads back) for each bit depth.
@@ -253,25 +256,14 @@ def _interleave(rows: np.ndarray, out: np.ndarray) -> None:
     out.reshape(-1).view(whole)[...] = packed
 
 
-def _write_atomically(
-    data: np.ndarray,
-    path: Path,
-    rate: int,
-    bit_depth: str,
-    approve: Callable[[], bool] | None = None,
-) -> bool:
-    """Write a temporary file and rename it into place, if ``approve()`` (asked once the
-    temporary file is written) says so; whether it did."""
+def _write_atomically(data: np.ndarray, path: Path, rate: int, bit_depth: str) -> None:
     import soundfile as sf
 
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = temporary_path(path)
     try:
         sf.write(temporary, data, rate, subtype=bit_depth, format="WAV")
-        if approve is not None and not approve():
-            return False
         os.replace(temporary, path)
-        return True
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -343,7 +335,6 @@ def export_wav(
     long_enough = x.shape[1] >= round(loudness.MOMENTARY_S * rate)
     limited, gain_db, message, input_lufs = False, 0.0, None, None
     signal: loudness.Analysis | None = None  # what is written, analysed (once)
-    peak = "check"
     if normalize:
         from audiolab.normalize import analyse_input, normalize_analysis
 
@@ -358,64 +349,65 @@ def export_wav(
                 "audio is silent (below the -70 LUFS gate): there is no loudness to normalize; "
                 "pass normalize=False to write it as it is"
             )
-        # The limiter's result is not checked against the ceiling by normalize: the
-        # file's true peak is measured anyway, and the file only takes its name if it
-        # holds (else normalize checks, and the file is made again).
-        peak = "unchecked"
+        signal, info = normalize_analysis(source, target_lufs, true_peak_db, dc_offset=dc,
+                                          consume=True)  # fmt: skip
+        x = signal.samples  # normalize's own array: _quantize works in place
+        limited, gain_db, message, input_lufs = (
+            info.limited,
+            info.gain_db,
+            info.message,
+            info.input_lufs,
+        )
     else:  # the caller's samples: _quantize works in place on a copy
         x = x.copy()
         if long_enough:
             signal = loudness.analyse(x, rate)
             input_lufs = signal.integrated()
-    while True:
-        if normalize:
-            signal, info = normalize_analysis(
-                source, target_lufs, true_peak_db, dc_offset=dc, consume=True, peak=peak
-            )
-            x = signal.samples  # normalize's own array: _quantize works in place
-            limited, gain_db, message, input_lufs = (
-                info.limited,
-                info.gain_db,
-                info.message,
-                info.input_lufs,
-            )
-        data, clipped = _quantize(x, bit_depth, dither_seed)
-        if clipped:  # the file is not the analysed signal quantized: analyse what it holds
-            signal = loudness.analyse(x, rate) if long_enough else None
-        # The file is written while its samples are measured; then it is read back
-        # and must hold exactly the samples that were measured.
-        approval: Future[bool] = Future()
-        with ThreadPoolExecutor(1) as pool:
-            writing = pool.submit(_write_atomically, data, target, rate, bit_depth,
-                                  approval.result)  # fmt: skip
-            measured: tuple[float | None, float] | None = None
-            try:
-                measured = _measure(x, rate, signal)
-            finally:  # the file takes its name if it was measured and holds the ceiling
-                approval.set_result(
-                    measured is not None
-                    and (peak != "unchecked" or not limited or measured[1] <= true_peak_db)
-                )
-            written = writing.result()
-        if written:
-            break
-        peak = "check"  # the limiter let a peak through: normalize checks it this time
+    data, clipped = _quantize(x, bit_depth, dither_seed)
+    # normalize measured the peaks; the file's differ by the quantization, which moves
+    # the true peak by at most the interpolator's gain times the largest error
+    known = normalize and signal is not None and not clipped
+    if known and signal is not None:
+        scale = BIT_DEPTHS[bit_depth]
+        error = (1.5 if bit_depth == "PCM_16" else 0.5) / scale if scale else 2.0**-24
+        moved = loudness.truepeak.interpolation_gain(rate) * error / signal.peaks()[1]
+        known = 20.0 * math.log10(1.0 + moved) <= _PEAK_WITHIN_DB
+    if clipped:  # the file is not the analysed signal quantized: analyse what it holds
+        signal = loudness.analyse(x, rate) if long_enough else None
+    # The file is written while what it holds is measured; then it is read back and
+    # must hold exactly the samples that were quantized.
+    with ThreadPoolExecutor(1) as pool:
+        writing = pool.submit(_write_atomically, data, target, rate, bit_depth)
+        measured = _measure(x, rate, signal, known_peaks=known)
+        writing.result()
     return _verify(target, rate, bit_depth, data, measured, input_lufs, gain_db, limited,
                    clipped, message, target_lufs if normalize else None, true_peak_db,
                    tolerance_lu)  # fmt: skip
 
 
 def _measure(
-    values: np.ndarray, rate: int, signal: loudness.Analysis | None = None
+    values: np.ndarray,
+    rate: int,
+    signal: loudness.Analysis | None = None,
+    *,
+    known_peaks: bool = False,
 ) -> tuple[float | None, float]:
     """(integrated loudness or None under 400 ms, true peak) of the file's samples.
 
-    The loudness comes from ``signal``, the analysis of these samples before
-    quantization, when there is one: quantization (rounding, and the PCM_16
-    dither, under -100 dBFS) moves the loudness by less than 0.001 LU above
-    the absolute gate. The true peak is measured on the quantized samples.
+    ``signal`` is the analysis of the samples before quantization: a gain and
+    the limiter keep its energies and peaks exact, so the file's loudness (and,
+    with ``known_peaks``, its true peak) come from it. Quantization moves them
+    by little: the loudness by about 1e-5 LU at PCM_16 (the dither is 96 dB
+    under full scale); the true peak by at most the interpolator's gain times
+    the largest error (1.5 steps at PCM_16: 0.0006 dB at -1 dBTP), which the
+    caller checks is under 0.001 dB before it passes ``known_peaks`` (and it is
+    well inside the 0.02 dB the normalizer leaves under the ceiling).
+    Otherwise the true peak is measured on ``values``, the quantized samples.
     """
-    peak = to_db(loudness.truepeak.peaks(values, rate)[1])
+    if known_peaks and signal is not None:
+        peak = to_db(signal.peaks()[1])
+    else:
+        peak = to_db(loudness.truepeak.peaks(values, rate)[1])
     if signal is None and values.shape[1] >= round(loudness.MOMENTARY_S * rate):
         signal = loudness.analyse(values, rate)
     return (None if signal is None else signal.integrated()), peak

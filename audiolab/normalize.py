@@ -283,38 +283,29 @@ def _solve_gain(
 
 
 def _limited_pass(
-    limiter: Limiter, gain_db: float, ceiling_db: float, release: Release, peak: str
-) -> tuple[np.ndarray, float, tuple[float, float] | None]:
+    limiter: Limiter, gain_db: float, ceiling_db: float, release: Release
+) -> tuple[np.ndarray, float, tuple[float, float]]:
     """The samples after the gain and the limiter, the reduction, and their peaks.
 
-    The smooth gain can let an inter-sample peak through by a little: with
-    ``peak="measure"`` (the peaks are measured and returned) or ``"check"``
-    the true peak is checked against the ceiling, and where something slipped
-    the limiter's aim is lowered by that much and it runs again; with
-    ``"unchecked"`` the caller checks what it makes of the result.
+    The peaks are measured exactly (:meth:`audiolab.limiter.Limiter.true_peak`).
+    The smooth gain can let an inter-sample peak through by a little: then the
+    limiter's aim is lowered by that much and it runs again.
     """
-    rate = limiter.sample_rate
     gain = 10.0 ** (gain_db / 20.0)
     ceiling = 10.0 ** (ceiling_db / 20.0)
     aim_db = ceiling_db - LIMITER_HEADROOM_DB
-    peaks = None
     out = np.empty_like(limiter.samples)
     for _ in range(4):
-        out, smallest = limiter.apply(gain, 10.0 ** (aim_db / 20.0), release, out=out)
-        if peak == "unchecked":
+        out, block = limiter.apply(gain, 10.0 ** (aim_db / 20.0), release, out=out)
+        peaks = limiter.true_peak(out, block)
+        if peaks[1] <= ceiling:
             break
-        if peak == "measure":
-            peaks = truepeak.peaks(out, rate)
-            if peaks[1] <= ceiling:
-                break
-        elif not truepeak.exceeds(out, rate, ceiling):
-            break
-        aim_db -= to_db(truepeak.peaks(out, rate)[1]) - ceiling_db + 0.001
-    return out, -to_db(smallest / gain), peaks
+        aim_db -= to_db(peaks[1]) - ceiling_db + 0.001
+    return out, -to_db(float(block.min()) / gain), peaks
 
 
 def _limit_to_target(
-    source: Analysis, gain_db: float, target_lufs: float, ceiling_db: float, peak: str
+    source: Analysis, gain_db: float, target_lufs: float, ceiling_db: float
 ) -> tuple[_Pass | None, int, str]:
     """The limited result on the target, or the loudest one reached and why it stopped.
 
@@ -350,7 +341,7 @@ def _limit_to_target(
                 gain, loudest = _solve_gain(at, gain_db, most_db, aim_lufs)
             if at.history and abs(gain - at.history[-1][0]) < 0.005:
                 break  # no nearer than the last pass
-            samples, reduction, peaks = _limited_pass(limiter, gain, ceiling_db, release, peak)
+            samples, reduction, peaks = _limited_pass(limiter, gain, ceiling_db, release)
             measured = analyse(samples, rate)
             measured.known_peaks(peaks)
             lufs = measured.integrated()
@@ -407,13 +398,10 @@ def normalize_analysis(
         then the loudness this gain gives (:func:`normalize_group`).
     consume : bool
         The source's samples may be overwritten (the caller is done with it).
-    peak : {'measure', 'check', 'unchecked'}
-        What is known of the result's true peak: measured (and reported);
-        checked to be under the ceiling (the ceiling is reported); or, when the
-        limiter acts, neither: it aims under the ceiling, and the caller measures
-        what it makes of the result (the writer measures the file) and calls
-        again with a lower ``true_peak_db`` should it be over. A plain gain is
-        always checked.
+    peak : {'measure', 'check'}
+        Measure the result's true peak (and report it), or only check that it
+        is under the ceiling (and report the ceiling) where a plain gain is
+        enough; when the limiter acts, its result is measured either way.
 
     Returns
     -------
@@ -471,16 +459,21 @@ def normalize_analysis(
     level = 10.0 ** (ceiling_db / 20.0) / gain  # the ceiling before the gain
     passes, reduction, why = 1, 0.0, ""
     x = source.samples
-    over = max(float(x.max()), -float(x.min())) > level  # a sample over: the limiter acts
-    if not over and not truepeak.exceeds(x, rate, level):
+    fits = max(float(x.max()), -float(x.min())) <= level  # else a sample is over: limit
+    if fits and peak == "measure":
+        source.known_peaks(truepeak.peaks(x, rate))
+        fits = source.peaks()[1] <= level
+    elif fits:
+        fits = not truepeak.exceeds(x, rate, level)
+    if fits:
         out = source.scaled(gain_db, np.multiply(x, gain, out=x if consume else None))
     else:
-        found, passes, why = _limit_to_target(source, gain_db, target_lufs, ceiling_db, peak)
+        found, passes, why = _limit_to_target(source, gain_db, target_lufs, ceiling_db)
         if found is None:  # pragma: no cover - every release measures at least one pass
             raise AssertionError("the limiter made no pass")
         out, gain_db, reduction = found.signal, found.gain_db, found.reduction_db
     output_lufs = out.integrated()
-    peak_db = to_db(out.peaks()[1]) if peak == "measure" else ceiling_db
+    peak_db = to_db(out.peaks()[1]) if peak == "measure" or not fits else ceiling_db
     reached = abs(target_lufs - output_lufs) <= REACHED_LU and peak_db <= true_peak_db
     message = None
     if not reached:

@@ -44,17 +44,22 @@ from audiolab.loudness.constants import (
 )
 
 __all__ = [
+    "POINTS_PER_BLOCK",
     "PeakSearch",
     "block_envelope",
+    "block_points",
     "channel_peaks",
     "envelope",
     "exceeds",
+    "interpolation_gain",
     "interpolator",
     "oversampling_factor",
     "peaks",
 ]
 
 _PEAK_BLOCK = 64  # points per block in the search
+#: Points per block of the search (point ``p`` lies between samples ``p - 1`` and ``p``).
+POINTS_PER_BLOCK = _PEAK_BLOCK
 _PEAK_BATCH = 256  # blocks interpolated at a time
 _MAGNITUDE_CHUNK = 1 << 15  # samples whose magnitudes are taken at a time
 
@@ -208,6 +213,73 @@ def _rows(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return rows
 
 
+def interpolation_gain(sr: int) -> float:
+    """The largest ``sum |taps|`` over the phases at a rate: no interpolated point exceeds
+    that times the largest sample it reads.
+
+    Parameters
+    ----------
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> 1.0 < interpolation_gain(48000) < 1.5
+    True
+    """
+    factor = oversampling_factor(sr)
+    return 1.0 if factor == 1 else float(np.abs(interpolator(factor)[0]).sum(axis=0).max())
+
+
+def block_points(x: np.ndarray, sr: int, chosen: np.ndarray) -> np.ndarray:
+    """The interpolated values of every point of the blocks ``chosen`` of one channel.
+
+    Block ``b`` holds points ``64 b .. 64 b + 63``; point ``p`` is the
+    stretch between ``x[p - 1]`` and ``x[p]`` (zero outside the signal).
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One channel, 1-D float64.
+    sr : int
+        Sample rate in Hz (oversampled more than once).
+    chosen : numpy.ndarray
+        Block indices.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
+
+    Examples
+    --------
+    >>> block_points(np.array([0.0, 1.0, 1.0, 0.0]), 48000, np.array([0])).shape
+    (1, 15, 64)
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    block, n_taps = _PEAK_BLOCK, TRUE_PEAK_TAPS_PER_PHASE
+    rows = _rows(x, chosen * block - n_taps // 2, block + n_taps - 1)
+    # the taps of each phase times every point's taps-wide window of samples (a view)
+    windows = sliding_window_view(rows, n_taps, axis=1).transpose(0, 2, 1)
+    values = np.matmul(_taps_by_phase(oversampling_factor(sr)), windows)
+    last = len(x) // block  # the block of point len(x): points beyond it belong to no one
+    if chosen.size and chosen.max() >= last:
+        beyond = chosen == last
+        values[beyond, :, len(x) - last * block + 1 :] = 0.0
+        values[chosen > last] = 0.0
+    return values
+
+
+@lru_cache(maxsize=16)
+def _taps_by_phase(factor: int) -> np.ndarray:
+    return np.ascontiguousarray(interpolator(factor)[0].T)
+
+
 class PeakSearch:
     """The blocks of points of one channel whose oversampled value could exceed a threshold.
 
@@ -239,6 +311,7 @@ class PeakSearch:
         n, block = len(x), _PEAK_BLOCK
         factor = oversampling_factor(sr)
         self.x = x
+        self.sr = sr
         self.n = n
         self.n_blocks = -(-(n + 1) // block)  # points 0 .. n
         window_max = _window_abs_max(x, block, self.n_blocks + 2)
@@ -252,7 +325,6 @@ class PeakSearch:
             return
         taps, d2_gain = interpolator(factor)
         gain = float(np.abs(taps).sum(axis=0).max())
-        self.taps_by_phase = np.ascontiguousarray(taps.T)
         near = np.maximum(window_max[: self.n_blocks], window_max[1 : self.n_blocks + 1])
         promising = np.flatnonzero(gain * near > threshold)
         if promising.size == 0:
@@ -289,17 +361,7 @@ class PeakSearch:
         numpy.ndarray
             Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
         """
-        from numpy.lib.stride_tricks import sliding_window_view
-
-        block, n_taps = _PEAK_BLOCK, TRUE_PEAK_TAPS_PER_PHASE
-        rows = _rows(self.x, chosen * block - n_taps // 2, block + n_taps - 1)
-        # the taps of each phase times every point's taps-wide window of samples (a view)
-        windows = sliding_window_view(rows, n_taps, axis=1).transpose(0, 2, 1)
-        values = np.matmul(self.taps_by_phase, windows)
-        last = self.n_blocks - 1  # points beyond len(x) belong to no one
-        if chosen.size and chosen.max() == last:
-            values[chosen == last, :, self.n - last * block + 1 :] = 0.0
-        return values
+        return block_points(self.x, self.sr, chosen)
 
     def largest(self, stop_above: float = math.inf, batch: int = _PEAK_BATCH) -> float:
         """The largest |value| over the samples and every point, as an amplitude.
