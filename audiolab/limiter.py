@@ -246,6 +246,7 @@ class Limiter:
         self.block_peak = truepeak.block_envelope(samples, sample_rate, floor, self.step)
         self._inverse_peak = 1.0 / np.maximum(self.block_peak, 1e-300)
         self._index = np.arange(len(self.block_peak), dtype=np.float64)
+        self._last: tuple[tuple[float, float, Release], np.ndarray] | None = None
 
     def exact_for(self, gain: float, ceiling: float) -> bool:
         """Whether the envelope is exact wherever ``gain`` takes it over ``ceiling``.
@@ -278,6 +279,9 @@ class Limiter:
         numpy.ndarray
             One gain (0 to 1) per block.
         """
+        key = (gain, ceiling, release)
+        if self._last is not None and self._last[0] == key:  # asked again (predict, then apply)
+            return self._last[1].copy()
         needed = np.multiply(self._inverse_peak, ceiling / gain)
         np.minimum(needed, 1.0, out=needed)
         # the smallest need within the look-ahead on either side (and one block more) ...
@@ -299,6 +303,7 @@ class Limiter:
         size = self.reach if self.reach % 2 else self.reach + 1
         if size > 1:
             block = moving_average(moving_average(block, size), size)
+        self._last = (key, block.copy())
         return block
 
     def sample_gain(self, gain: float, ceiling: float, release: Release = Release()) -> np.ndarray:

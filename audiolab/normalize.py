@@ -186,8 +186,12 @@ class _Prediction:
         self.source = source
         self.limiter = limiter
         step, n_sub = limiter.step, source.n_subblocks
-        centres = (np.arange(len(limiter.block_peak)) + 0.5) * step
-        index = np.searchsorted(source.bounds, centres, side="right") - 1
+        centres = np.arange(len(limiter.block_peak)) * step + step // 2
+        rate = source.sample_rate
+        if rate % 1000 == 0:  # grid lines every rate / 1000 samples
+            index = centres // (rate // 1000)
+        else:
+            index = np.searchsorted(source.bounds, centres, side="right") - 1
         self.inside = index < n_sub
         self.index = index[self.inside]
         self.count = np.maximum(np.bincount(self.index, minlength=n_sub), 1)

@@ -114,9 +114,10 @@ def test_every_export_lands_on_target_under_the_ceiling(
     measured = loudness.integrated(audio.T, sr)
     peak = loudness.true_peak(audio.T, sr)
     # the result reports what the file measures: its loudness and true peak are those of
-    # the samples before quantization, which the PCM_16 dither moves by ~1e-5 LU / dB
+    # the samples before quantization, which the PCM_16 dither moves by ~1e-5 LU and by
+    # at most 0.002 dB of true peak (else the file's samples are measured)
     assert result.output_lufs == pytest.approx(measured, abs=1e-3)
-    assert result.true_peak_dbtp == pytest.approx(peak, abs=1e-3)
+    assert result.true_peak_dbtp == pytest.approx(peak, abs=2e-3)
     assert peak <= CEILING
     if result.within_tolerance:
         assert abs(measured - target) <= 0.1  # aim ±0.1, promise ±0.5

@@ -47,8 +47,8 @@ def test_result_is_measured_from_the_file_and_unpacks_as_the_seed_tuple(clip, tm
     written = read(path)
     # the loudness of the samples before quantization: the dither moves it by ~1e-5 LU
     assert result.output_lufs == pytest.approx(loudness.integrated(written, SR), abs=1e-3)
-    # the true peak of the samples before quantization: it moves by under 0.001 dB
-    assert result.true_peak_dbtp == pytest.approx(loudness.true_peak(written, SR), abs=1e-3)
+    # the true peak of the samples before quantization: it moves by under 0.002 dB
+    assert result.true_peak_dbtp == pytest.approx(loudness.true_peak(written, SR), abs=2e-3)
     assert loudness.true_peak(written, SR) <= -1.0
     assert (result.sample_rate, result.channels, result.bit_depth) == (SR, 2, "PCM_16")
     assert result.duration_seconds == 2.0 and result.target_lufs == -16.0
