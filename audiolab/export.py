@@ -381,12 +381,16 @@ def export_wav(
         known = 20.0 * math.log10(1.0 + moved) <= _PEAK_WITHIN_DB
     if clipped:  # the file is not the analysed signal quantized: analyse what it holds
         signal = loudness.analyse(x, rate) if long_enough else None
-    # The file is written while what it holds is measured; then it is read back and
-    # must hold exactly the samples that were quantized.
-    with ThreadPoolExecutor(1) as pool:
-        writing = pool.submit(_write_atomically, data, target, rate, bit_depth)
-        measured = _measure(x, rate, signal, known_peaks=known)
-        writing.result()
+    # The file is written (while what it holds is measured, when that takes a search);
+    # then it is read back and must hold exactly the samples that were quantized.
+    if known:
+        _write_atomically(data, target, rate, bit_depth)
+        measured = _measure(x, rate, signal, known_peaks=True)
+    else:
+        with ThreadPoolExecutor(1) as pool:
+            writing = pool.submit(_write_atomically, data, target, rate, bit_depth)
+            measured = _measure(x, rate, signal)
+            writing.result()
     return _verify(target, rate, bit_depth, data, measured, input_lufs, gain_db, limited,
                    clipped, message, target_lufs if normalize else None, true_peak_db,
                    tolerance_lu)  # fmt: skip
