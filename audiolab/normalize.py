@@ -87,6 +87,9 @@ RELEASES = (Release(), Release(0.010, None), Release(0.001, None))
 #: takes a prediction this close to the aim.
 _AIM_ABOVE_LU = 0.05
 _AIM_WITHIN_LU = 0.04
+#: Where the limiter takes less than this off the loudness, the gain is raised by as much
+#: without predicting again: it adds nearly a dB per dB, and the measured pass corrects.
+_LIGHT_LU = 0.25
 _MEASURED_PASSES = 4  # limited and measured results per release before the next one
 _FLOOR_DB = 0.75  # the envelope is exact for gains up to this much above the one it is for
 _NEAR_DB = 6.0  # passes this close in gain correct the prediction along a line
@@ -247,6 +250,8 @@ def _solve_gain(
     if low[1] >= aim_lufs:
         return low_db, None
     step = aim_lufs - low[1]
+    if step <= _LIGHT_LU:  # the limiter only touches the peaks: a dB of gain adds a dB
+        return low_db + step, None
     high: tuple[float, float] | None = None
     for _ in range(_PREDICTIONS):  # up, until the aim is passed
         gain = min(low[0] + max(step, 0.01), high_db)
