@@ -292,9 +292,10 @@ def _solve_gain(
 
 
 def _limited_pass(
-    limiter: Limiter, gain_db: float, ceiling_db: float, release: Release
-) -> tuple[np.ndarray, float, tuple[float, float]]:
-    """The samples after the gain and the limiter, the reduction, and their peaks.
+    limiter: Limiter, gain_db: float, ceiling_db: float, release: Release, *, in_place: bool
+) -> tuple[np.ndarray, np.ndarray, float, tuple[float, float]]:
+    """The samples after the gain and the limiter, the block gains, the reduction and the
+    peaks (``in_place``: written over the limiter's samples).
 
     The peaks are measured exactly (:meth:`audiolab.limiter.Limiter.true_peak`).
     The smooth gain can let an inter-sample peak through by a little: then the
@@ -303,18 +304,20 @@ def _limited_pass(
     gain = 10.0 ** (gain_db / 20.0)
     ceiling = 10.0 ** (ceiling_db / 20.0)
     aim_db = ceiling_db - LIMITER_HEADROOM_DB
-    out = np.empty_like(limiter.samples)
+    out = limiter.samples if in_place else np.empty_like(limiter.samples)
     for _ in range(4):
         out, block = limiter.apply(gain, 10.0 ** (aim_db / 20.0), release, out=out)
         peaks = limiter.true_peak(out, block)
         if peaks[1] <= ceiling:
             break
         aim_db -= to_db(peaks[1]) - ceiling_db + 0.001
-    return out, -to_db(float(block.min()) / gain), peaks
+        if in_place:
+            limiter.remove(out, block)  # the samples again, for another try
+    return out, block, -to_db(float(block.min()) / gain), peaks
 
 
 def _limit_to_target(
-    source: Analysis, gain_db: float, target_lufs: float, ceiling_db: float
+    source: Analysis, gain_db: float, target_lufs: float, ceiling_db: float, *, consume: bool
 ) -> tuple[_Pass | None, int, str]:
     """The limited result on the target, or the loudest one reached and why it stopped.
 
@@ -324,7 +327,9 @@ def _limit_to_target(
     what the prediction missed (a straight line in the gain through the last
     two passes) corrects the next solve. A result at or over the target is
     trimmed down onto it exactly. Returns the pass (None if none was made),
-    the passes made, and the reason the loudest stayed short.
+    the passes made, and the reason the loudest stayed short. With ``consume``
+    the first pass is made in the source's samples, which are brought back
+    into a new array should another pass be needed.
     """
     rate = source.sample_rate
     aim_db = ceiling_db - LIMITER_HEADROOM_DB
@@ -350,7 +355,10 @@ def _limit_to_target(
                 gain, loudest = _solve_gain(at, gain_db, most_db, aim_lufs)
             if at.history and abs(gain - at.history[-1][0]) < 0.005:
                 break  # no nearer than the last pass
-            samples, reduction, peaks = _limited_pass(limiter, gain, ceiling_db, release)
+            in_place = consume and not made
+            samples, block, reduction, peaks = _limited_pass(
+                limiter, gain, ceiling_db, release, in_place=in_place
+            )
             measured = analyse(samples, rate)
             measured.known_peaks(peaks)
             lufs = measured.integrated()
@@ -360,6 +368,9 @@ def _limit_to_target(
                 samples *= 10.0 ** (trim / 20.0)
                 made[-1].signal = measured.scaled(trim, samples)
                 return made[-1], len(made), ""
+            if in_place:  # the source's samples hold this pass: bring them back apart
+                source.samples = limiter.remove(samples.copy(), block)
+                limiter.samples = source.samples
             at.learn(gain, lufs)
             if len(at.history) > 1:  # what two measured passes say, whatever the prediction
                 (g1, m1), (g2, m2) = ((g, at.predicted(g) + o) for g, o in at.history[-2:])
@@ -477,7 +488,9 @@ def normalize_analysis(
     if fits:
         out = source.scaled(gain_db, np.multiply(x, gain, out=x if consume else None))
     else:
-        found, passes, why = _limit_to_target(source, gain_db, target_lufs, ceiling_db)
+        found, passes, why = _limit_to_target(
+            source, gain_db, target_lufs, ceiling_db, consume=consume
+        )
         if found is None:  # pragma: no cover - every release measures at least one pass
             raise AssertionError("the limiter made no pass")
         out, gain_db, reduction = found.signal, found.gain_db, found.reduction_db
