@@ -44,7 +44,7 @@ import numpy as np
 from audiolab import loudness
 from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio, check_sample_rate
 from audiolab.errors import AudioError
-from audiolab.loudness.analysis import to_db
+from audiolab.loudness.gating import to_db
 from audiolab.policy import BIT_DEPTHS, temporary_path
 
 __all__ = ["BIT_DEPTHS", "BatchExportError", "ExportResult", "export_wav", "export_wav_batch"]

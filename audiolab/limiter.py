@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from audiolab._audio import as_audio, check_sample_rate
+from audiolab._windows import between_centres, moving_average, sliding_minimum, window_reduce
 from audiolab.loudness import truepeak
 
 __all__ = [
@@ -49,10 +50,7 @@ __all__ = [
     "RELEASE_S",
     "Limiter",
     "Release",
-    "between_centres",
     "limit",
-    "moving_average",
-    "sliding_minimum",
 ]
 
 #: Look-ahead (and attack) of the limiter.
@@ -95,102 +93,6 @@ class Release:
         """
         slow = f"{1000 * self.slow_s:g} ms release"
         return slow if self.fast_s is None else f"{1000 * self.fast_s:g} ms / {slow}"
-
-
-def sliding_minimum(values: np.ndarray, size: int) -> np.ndarray:
-    """Minimum over a centred window of odd ``size``, edges repeated (scipy's ``mode="nearest"``).
-
-    By doubling: minima over windows of 1, 2, 4, ... values, then the two
-    overlapping power-of-two windows that cover each window of ``size``.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        1-D.
-    size : int
-        Odd window length.
-
-    Returns
-    -------
-    numpy.ndarray
-
-    Examples
-    --------
-    >>> sliding_minimum(np.array([3.0, 1.0, 4.0, 1.0, 5.0]), 3)
-    array([1., 1., 1., 1., 1.])
-    """
-    half = size // 2
-    padded = np.concatenate((np.full(half, values[0]), values, np.full(half, values[-1])))
-    width, minima = 1, padded
-    while 2 * width <= size:
-        minima = np.minimum(minima[:-width], minima[width:])
-        width *= 2
-    # minima[i] covers padded[i : i + width]; window i is padded[i : i + size]
-    return np.minimum(minima[: len(values)], minima[size - width : size - width + len(values)])
-
-
-def moving_average(values: np.ndarray, size: int) -> np.ndarray:
-    """Mean over a centred window of odd ``size``, edges repeated (``mode="nearest"``).
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        1-D.
-    size : int
-        Odd window length.
-
-    Returns
-    -------
-    numpy.ndarray
-
-    Examples
-    --------
-    >>> moving_average(np.array([0.0, 3.0, 0.0]), 3)
-    array([1., 1., 1.])
-    """
-    half = size // 2
-    padded = np.concatenate((np.full(half + 1, values[0]), values, np.full(half, values[-1])))
-    padded[0] = 0.0
-    total = np.cumsum(padded)
-    return (total[size:] - total[:-size]) / size
-
-
-def between_centres(values: np.ndarray, step: int) -> np.ndarray:
-    """Linear interpolation of one value per block of ``step`` samples, known at the block
-    centres, at every sample (constant before the first centre and after the last).
-
-    ``numpy.interp`` on a regular grid: the stretch from centre ``k`` to
-    centre ``k + 1`` spans ``step`` samples, the same fractions of the way for
-    every ``k``, so it is one (blocks, step) product.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        One value per block.
-    step : int
-        Samples per block.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``len(values) * step`` samples.
-
-    Examples
-    --------
-    >>> between_centres(np.array([0.0, 1.0]), 2)  # centres at samples 1 and 3
-    array([0. , 0. , 0.5, 1. ])
-    """
-    n_blocks = len(values)
-    head = (step + 1) // 2  # samples before the first centre, (step - 1) / 2 away from it
-    out = np.empty(n_blocks * step)
-    out[:head] = values[0]
-    out[head + (n_blocks - 1) * step :] = values[-1]
-    if n_blocks > 1:
-        fraction = (np.arange(step) + head - step / 2) / step  # of the way to the next centre
-        stretches = out[head : head + (n_blocks - 1) * step].reshape(n_blocks - 1, step)
-        np.multiply(np.diff(values)[:, None], fraction, out=stretches)
-        stretches += values[:-1, None]
-    return out
 
 
 def _released(reduction: np.ndarray, per_block: float, index: np.ndarray) -> np.ndarray:
@@ -434,9 +336,9 @@ class Limiter:
         padded = np.concatenate((block[:1], block, block[-1:]))
         bound = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:]) * envelope
         # the taps of a point read 16 samples either side: blocks b - 2 .. b + 2 at most
-        spread = _window(np.maximum, block, 2) - _window(np.minimum, block, 2)
+        spread = window_reduce(np.maximum, block, 2) - window_reduce(np.minimum, block, 2)
         spread *= truepeak.interpolation_gain(self.sample_rate)
-        bound += spread * _window(np.maximum, envelope, 2)
+        bound += spread * window_reduce(np.maximum, envelope, 2)
         # points 64 B .. 64 B + 63 lie beside samples 64 B - 1 .. 64 B + 63; reach[i]
         # bounds the samples of block i - 1 of `step` (reach[0]: before the signal)
         per = size // step
@@ -456,16 +358,6 @@ class Limiter:
                 values = truepeak.block_points(channel, self.sample_rate, chosen)
                 true = max(true, float(values.max()), -float(values.min()))
         return sample, true
-
-
-def _window(reduce: Any, values: np.ndarray, half: int) -> np.ndarray:
-    """``reduce`` (np.maximum or np.minimum) over ``values[b - half : b + half + 1]``, edges
-    repeated."""
-    padded = np.concatenate((np.full(half, values[0]), values, np.full(half, values[-1])))
-    out = padded[: len(values)].copy()
-    for shift in range(1, 2 * half + 1):
-        reduce(out, padded[shift : shift + len(values)], out=out)
-    return out
 
 
 _TRUE_PEAK_BATCH = 64  # blocks of points interpolated at a time

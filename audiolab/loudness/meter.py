@@ -28,8 +28,9 @@ import numpy as np
 
 from audiolab._audio import as_audio
 from audiolab.loudness import truepeak
-from audiolab.loudness.analysis import Analysis, analyse, to_db
+from audiolab.loudness.analysis import Analysis, analyse
 from audiolab.loudness.constants import MOMENTARY_SUBBLOCKS, SHORT_TERM_SUBBLOCKS
+from audiolab.loudness.gating import to_db
 from audiolab.loudness.kweighting import meter_rate
 
 __all__ = [
