@@ -3,7 +3,8 @@
 Loudness-normalized to a target (-16 LUFS by default) under a true-peak
 ceiling, measured, and catalogued with the prompt and settings that made it.
 
-    export_wav(audio, path, sample_rate)   normalize, write, verify
+    export_wav(audio, path, sample_rate)   normalize, write, verify (audiolab.export.export:
+                                           WAV, FLAC, Ogg Vorbis, Opus, MP3)
     measure(path_or_audio)                 file facts, loudness, tempo, key, statistics
     Store(root).save(audio, sample_rate)   date tree + SQLite catalog (or audiolab.store(...))
     generate(prompt, duration)             MusicGen through transformers
@@ -31,8 +32,14 @@ from typing import Any
 
 from audiolab import loudness
 from audiolab.compat import AudioExporter, AudioFileManager, AudioMetadataExtractor
-from audiolab.errors import AudioError, ModelNotAvailableError, StoreError
-from audiolab.export import BatchExportError, ExportResult, export_wav, export_wav_batch
+from audiolab.errors import AudioError, BatchError, ModelNotAvailableError, StoreError
+from audiolab.export import (
+    BatchExportError,
+    ExportResult,
+    export_batch,
+    export_wav,
+    export_wav_batch,
+)
 from audiolab.generate import Generation, generate
 from audiolab.loudness import LoudnessReport
 from audiolab.measure import Measurement, measure, measure_many
@@ -70,6 +77,7 @@ __all__ = [
     "AudioExporter",
     "AudioFileManager",
     "AudioMetadataExtractor",
+    "BatchError",
     "BatchExportError",
     "ExportResult",
     "Generation",
@@ -80,6 +88,7 @@ __all__ = [
     "Record",
     "Store",
     "StoreError",
+    "export_batch",
     "export_wav",
     "export_wav_batch",
     "generate",

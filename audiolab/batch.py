@@ -1,10 +1,21 @@
-"""Run one function over many items: serially, on a process pool, or on Dask.
+"""Run one function over many items: in this process, on a process pool, or on Dask.
 
 The batch functions of audiolab (:func:`audiolab.measure.measure_many`,
 :func:`audiolab.export.export_wav_batch`) go through :func:`run`, so they share
-one behaviour: results come back in input order, and an item that fails comes
-back as its exception (like ``asyncio.gather(..., return_exceptions=True)``)
-without losing the others.
+one signature and one behaviour: keyword-only ``jobs``, ``client``, ``errors``
+and ``progress``; results in input order; an item that fails never loses the
+others, and comes back in its place (``errors="return"``) or, once every item
+is done, in a :class:`audiolab.BatchError` that carries all results
+(``errors="raise"``).
+
+The pool is a plain :class:`concurrent.futures.ProcessPoolExecutor` whose
+workers run single-threaded (BLAS and audiolab's own threads): N workers on N
+cores, not N x N threads. Measured with ``python benchmarks/batch.py
+--baseline-tree ...`` (the closing note of issue 16 has the table): the
+single-threaded workers are what pays (a pool whose workers keep BLAS's
+default threads was no faster than one process on two cores); a fork server
+started in a thread while the caller works, a live-worker counter and a tuned
+allocator did not pay measurably and were removed.
 
 Examples
 --------
@@ -17,12 +28,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
-__all__ = ["default_jobs", "run"]
+from audiolab.errors import AudioError, BatchError
+
+__all__ = ["Errors", "check_errors", "default_jobs", "run"]
+
+#: What a batch does with an item's failure: return it in place, or raise at the end.
+Errors = Literal["return", "raise"]
 
 
 def default_jobs() -> int:
@@ -39,11 +53,36 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _attempt(func: Callable[..., Any], item: Any) -> tuple[bool, Any]:
+def check_errors(errors: Any) -> Errors:
+    """``errors`` if it is ``"return"`` or ``"raise"``, else AudioError.
+
+    Examples
+    --------
+    >>> check_errors("raise")
+    'raise'
+    """
+    if errors not in ("return", "raise"):
+        raise AudioError(f'errors must be "return" or "raise", got {errors!r}')
+    return errors
+
+
+def _check_jobs(jobs: Any) -> int | None:
+    if jobs is None:
+        return None
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise AudioError(f"jobs must be a whole number of processes, at least 1, got {jobs!r}")
+    return jobs
+
+
+def _attempt(func: Callable[..., Any], item: Any) -> Any:
     try:
-        return True, func(*item) if isinstance(item, tuple) else func(item)
+        return func(*item) if isinstance(item, tuple) else func(item)
     except Exception as err:  # an item's failure is its result
-        return False, err
+        return err
+
+
+def _attempt_all(func: Callable[..., Any], items: list[Any]) -> list[Any]:
+    return [_attempt(func, item) for item in items]
 
 
 def _progress_bar(total: int, desc: str, progress: bool | None) -> Any:
@@ -60,10 +99,11 @@ def run(
     *,
     jobs: int | None = None,
     client: Any = None,
+    errors: Errors = "return",
     progress: bool | None = False,
     desc: str = "",
 ) -> list[Any]:
-    """``[func(item) for item in items]``, in parallel, each failure returned in its place.
+    """``[func(item) for item in items]``, in parallel; a failure never loses the others.
 
     Parameters
     ----------
@@ -77,16 +117,26 @@ def run(
     client : dask.distributed.Client, optional
         Run the items as Dask tasks on this client instead (``jobs`` is then
         ignored).
+    errors : {"return", "raise"}
+        ``"return"``: a failed item's exception is its entry in the list.
+        ``"raise"``: when any item failed, :class:`audiolab.BatchError` after
+        every item is done, carrying all results.
     progress : bool or None
         A progress bar (tqdm) on stderr; None: only when stderr is a terminal.
     desc : str
-        Label of the progress bar.
+        Label of the progress bar and of the error.
 
     Returns
     -------
     list
-        One entry per item, in input order: the result, or the exception the
-        item raised.
+        One entry per item, in input order.
+
+    Raises
+    ------
+    BatchError
+        With ``errors="raise"``, when some item failed.
+    AudioError
+        ``jobs`` or ``errors`` not understood.
 
     Examples
     --------
@@ -94,194 +144,80 @@ def run(
     >>> out = run(math.sqrt, [4.0, -1.0, 9.0], jobs=1)
     >>> out[0], type(out[1]).__name__, out[2]
     (2.0, 'ValueError', 3.0)
+    >>> run(math.sqrt, [4.0, -1.0], jobs=1, errors="raise", desc="sqrt")
+    Traceback (most recent call last):
+    ...
+    audiolab.BatchError: 1 of 2 sqrt items failed (item 1: math domain error)
     """
+    errors = check_errors(errors)
+    jobs = _check_jobs(jobs)
     items = list(items)
-    if not items:
-        return []
-    bar = _progress_bar(len(items), desc, progress)
-    try:
-        if client is not None:
-            outcomes = _on_dask(client, func, items, bar)
-        else:
-            workers = min(jobs or default_jobs(), len(items))
-            if workers <= 1:
-                outcomes = []
+    results: list[Any] = []
+    if items:
+        bar = _progress_bar(len(items), desc, progress)
+        try:
+            if client is not None:
+                results = _on_dask(client, func, items, bar)
+            elif min(jobs or default_jobs(), len(items)) <= 1:
                 for item in items:
-                    outcomes.append(_attempt(func, item))
+                    results.append(_attempt(func, item))
                     bar.update()
             else:
-                outcomes = _on_pool(func, items, workers, bar)
-    finally:
-        bar.close()
-    return [value for _, value in outcomes]
+                results = _on_pool(func, items, min(jobs or default_jobs(), len(items)), bar)
+        finally:
+            bar.close()
+    if errors == "raise" and any(isinstance(r, Exception) for r in results):
+        raise BatchError(results, what=desc or "batch")
+    return results
 
 
-#: Worker processes run one thread each (N workers on N cores, not N x N threads).
-_WORKER_ENVIRONMENT = {
-    "AUDIOLAB_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
+def _start_worker() -> None:
+    """A worker runs one thread: audiolab's, and BLAS's (read at import, so set here)."""
+    os.environ["AUDIOLAB_THREADS"] = "1"
+    import numpy  # noqa: F401  (BLAS must be loaded for its limit to apply)
+    from threadpoolctl import threadpool_limits
+
+    global _LIMITS
+    _LIMITS = threadpool_limits(limits=1)
 
 
-@contextmanager
-def _worker_environment() -> Iterator[None]:
-    """Set the workers' environment while they (and a fork server) start, then restore it.
-
-    BLAS libraries read their thread count once, when numpy is imported, so it
-    must be in the environment a worker starts with.
-    """
-    saved = {name: os.environ.get(name) for name in _WORKER_ENVIRONMENT}
-    os.environ.update(_WORKER_ENVIRONMENT)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-#: Imported once by the fork server, so that every worker starts with them.
-_PRELOAD = (
-    "numpy",
-    "soundfile",
-    "audiolab.export",
-    "audiolab.analysis.key",
-    "audiolab.loudness",
-    "audiolab.measure",
-    "audiolab.normalize",
-    "audiolab.analysis.tempo",
-)
+_LIMITS: Any = None  # a worker's thread limit, held for its life
 
 
 def _context() -> Any:
     import multiprocessing
 
     # Not fork: the workers must not inherit this process's threads (a notebook
-    # kernel's, a writer's). A fork server, where there is one, starts workers with
-    # what the batch functions need already imported; elsewhere, spawn.
+    # kernel's, a writer's). A fork server, where there is one, else spawn.
     if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(list(_PRELOAD))
-        return context
+        return multiprocessing.get_context("forkserver")
     return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
 
 
-def _attempt_all(func: Callable[..., Any], items: list[Any]) -> list[tuple[bool, Any]]:
-    return [_attempt(func, item) for item in items]
+def _on_pool(func: Callable[..., Any], items: list[Any], workers: int, bar: Any) -> list[Any]:
+    """The items on a process pool, a few per task, in order."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    size = max(1, min(8, len(items) // (4 * workers)))
+    chunks = [list(range(i, min(i + size, len(items)))) for i in range(0, len(items), size)]
+    results: list[Any] = [None] * len(items)
+    with ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker) as pool:
+        running = {pool.submit(_attempt_all, func, [items[i] for i in c]): c for c in chunks}
+        for future in as_completed(running):
+            indices = running[future]
+            for i, result in zip(indices, future.result(), strict=True):
+                results[i] = result
+            bar.update(len(indices))
+    return results
 
 
-def _on_pool(
-    func: Callable[..., Any], items: list[Any], workers: int, bar: Any
-) -> list[tuple[bool, Any]]:
-    """The items on a process pool, the caller taking its share while the workers start.
-
-    Workers take a few items per task from the front (fewer round trips, and
-    smaller tasks towards the end so that no worker idles while another
-    finishes a long one). The pool starts in a thread of its own (a fork
-    server imports audiolab first) while this process takes items from the
-    back, until every worker is up: the start-up costs no time.
-    """
-    import threading
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-
-    outcomes: list[tuple[bool, Any] | None] = [None] * len(items)
-    waiting = deque(range(len(items)))
-    lock = threading.Lock()  # `waiting` is shared with the starting thread
-    running: dict[Future[list[tuple[bool, Any]]], list[int]] = {}
-    context = _context()
-    alive = context.Value("i", 0)  # workers that have started
-    started: dict[str, Any] = {}
-
-    def record(indices: list[int], results: list[tuple[bool, Any]]) -> None:
-        for i, outcome in zip(indices, results, strict=True):
-            outcomes[i] = outcome
-        bar.update(len(indices))
-
-    def submit(pool: Any) -> None:
-        with lock:
-            size = max(1, min(8, len(waiting) // (4 * workers)))
-            chunk = [waiting.popleft() for _ in range(min(size, len(waiting)))]
-        if chunk:
-            running[pool.submit(_attempt_all, func, [items[i] for i in chunk])] = chunk
-
-    def start() -> None:
-        try:
-            with _worker_environment():  # the workers start with the first submissions
-                pool = ProcessPoolExecutor(
-                    max_workers=workers,
-                    mp_context=context,
-                    initializer=_start_worker,
-                    initargs=(alive,),
-                )
-                started["pool"] = pool
-                for _ in range(2 * workers):
-                    submit(pool)
-        except BaseException as err:  # pragma: no cover - raised again below
-            started["error"] = err
-
-    starter = threading.Thread(target=start, name="audiolab-pool-start", daemon=True)
-    starter.start()
-    while starter.is_alive() or alive.value < workers:  # the workers are starting
-        with lock:
-            last = waiting.pop() if waiting else None
-        if last is None:
-            break
-        record([last], [_attempt(func, items[last])])
-    starter.join()
-    if "error" in started:  # pragma: no cover - the pool could not start
-        raise started["error"]
-    with started["pool"] as pool:
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                record(running.pop(future), future.result())
-                submit(pool)
-    return [o for o in outcomes if o is not None]
-
-
-def _start_worker(alive: Any) -> None:
-    """A worker's start: keep freed memory, and say it is up."""
-    _keep_memory()
-    with alive.get_lock():
-        alive.value += 1
-
-
-def _keep_memory() -> None:
-    """A worker's allocator keeps the memory it frees, for the next item.
-
-    glibc returns large blocks to the system when they are freed, and the next
-    array of that size is paid for again in page faults: measuring a clip
-    allocates and frees arrays of its size all the time. A worker lives for one
-    batch, so it keeps what it had instead (mallopt: blocks up to 32 MB from the
-    heap, no trimming). Not done in the caller's process, whose memory use is
-    the caller's business.
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return
-    m_trim_threshold, m_mmap_threshold = -1, -3
-    mallopt(m_mmap_threshold, 32 * 1024 * 1024)
-    mallopt(m_trim_threshold, 1024 * 1024 * 1024)
-
-
-def _on_dask(
-    client: Any, func: Callable[..., Any], items: list[Any], bar: Any
-) -> list[tuple[bool, Any]]:
+def _on_dask(client: Any, func: Callable[..., Any], items: list[Any], bar: Any) -> list[Any]:
     from dask.distributed import as_completed
 
     futures = client.map(_attempt, [func] * len(items), items, pure=False)
     index = {future.key: i for i, future in enumerate(futures)}
-    outcomes: list[tuple[bool, Any] | None] = [None] * len(items)
+    results: list[Any] = [None] * len(items)
     for future in as_completed(futures):
-        outcomes[index[future.key]] = future.result()
+        results[index[future.key]] = future.result()
         bar.update()
-    return [o for o in outcomes if o is not None]
+    return results

@@ -112,7 +112,9 @@ class AudioExporter:
             bit_depth=bit_depth,
         )
         return [
-            (os.fspath(p), r.file_size_bytes) for p, r in zip(output_paths, results, strict=True)
+            (os.fspath(p), r.file_size_bytes)
+            for p, r in zip(output_paths, results, strict=True)
+            if not isinstance(r, Exception)  # errors="raise": every item is a result
         ]
 
 
@@ -222,9 +224,12 @@ class AudioMetadataExtractor:
 class AudioFileManager:
     """The seed's file manager: a :class:`audiolab.store.Store` under ``base_dir``.
 
-    Files go to ``base_dir/YYYY/MM/DD/<job_id>.wav`` (UTC); every method maps
-    onto the store's method of the same name, with paths returned as strings as
-    the seed did. ``store`` is the Store itself, with the catalog.
+    Files go to ``base_dir/YYYY/MM/DD/<job_id>.wav`` (UTC). Each of the seed's
+    methods maps onto the store's own (``get_file_size`` onto
+    :meth:`Store.file_size_bytes`, ``list_files`` onto :meth:`Store.files`,
+    ``get_storage_stats`` onto :meth:`Store.stats`, ``cleanup_old_files``
+    onto :meth:`Store.cleanup`, ...), with paths returned as strings as the
+    seed did. ``store`` is the Store itself, with the catalog.
 
     Parameters
     ----------
@@ -247,7 +252,7 @@ class AudioFileManager:
         self.store = Store(base_dir)
 
     def get_output_path(self, job_id: str, extension: str = ".wav", date: Any = None) -> str:
-        """Where the file of ``job_id`` goes (see :meth:`Store.path_for`).
+        """Where the file of ``job_id`` goes (:meth:`Store.path_for`).
 
         Examples
         --------
@@ -258,31 +263,31 @@ class AudioFileManager:
         return os.fspath(self.store.path_for(job_id, date, extension))
 
     def get_file_size(self, file_path: str | os.PathLike[str]) -> int:
-        """Bytes (see :meth:`Store.get_file_size`)."""
-        return self.store.get_file_size(file_path)
+        """Bytes (:meth:`Store.file_size_bytes`)."""
+        return self.store.file_size_bytes(file_path)
 
     def get_file_size_mb(self, file_path: str | os.PathLike[str]) -> float:
-        """MiB (see :meth:`Store.get_file_size_mb`)."""
-        return self.store.get_file_size_mb(file_path)
+        """MiB, 2**20 bytes (:meth:`Store.file_size_bytes` / 2**20)."""
+        return self.store.file_size_bytes(file_path) / 2**20
 
     def file_exists(self, file_path: str | os.PathLike[str]) -> bool:
-        """See :meth:`Store.file_exists`."""
-        return self.store.file_exists(file_path)
+        """Whether a regular file is there (:meth:`Store.has_file`)."""
+        return self.store.has_file(file_path)
 
     def delete_file(self, file_path: str | os.PathLike[str]) -> bool:
-        """Delete a file and its catalog row (see :meth:`Store.delete_file`)."""
-        return self.store.delete_file(file_path)
+        """Delete a file and its catalog row (:meth:`Store.delete`)."""
+        return self.store.delete(file_path)
 
     def move_file(self, source: str | os.PathLike[str], destination: str | os.PathLike[str]) -> str:
-        """Move within the tree, catalog following (see :meth:`Store.move_file`)."""
-        return os.fspath(self.store.move_file(source, destination))
+        """Move within the tree, catalog following (:meth:`Store.move`)."""
+        return os.fspath(self.store.move(source, destination))
 
     def copy_file(self, source: str | os.PathLike[str], destination: str | os.PathLike[str]) -> str:
-        """Copy within the tree, catalog following (see :meth:`Store.copy_file`)."""
-        return os.fspath(self.store.copy_file(source, destination))
+        """Copy within the tree, catalog following (:meth:`Store.copy`)."""
+        return os.fspath(self.store.copy(source, destination))
 
     def list_files(self, date: Any = None, limit: int | None = None) -> list[str]:
-        """Files in the tree, newest day first (see :meth:`Store.list_files`).
+        """Files in the tree, newest day first (:meth:`Store.files`).
 
         Examples
         --------
@@ -290,14 +295,14 @@ class AudioFileManager:
         >>> AudioFileManager(tempfile.mkdtemp()).list_files()
         []
         """
-        return [os.fspath(p) for p in self.store.list_files(date, limit)]
+        return [os.fspath(p) for p in self.store.files(date, limit)]
 
     def get_storage_stats(self) -> dict[str, Any]:
-        """Files, bytes, per day and per status (see :meth:`Store.get_storage_stats`)."""
-        return self.store.get_storage_stats()
+        """Files, bytes, per day and per status (:meth:`Store.stats`)."""
+        return self.store.stats()
 
     def cleanup_old_files(self, days_old: float = 30, dry_run: bool = True) -> list[str]:
-        """Files older than ``days_old`` days; deleted only with ``dry_run=False``.
+        """Files older than ``days_old`` days; deleted if not ``dry_run`` (:meth:`Store.cleanup`).
 
         Examples
         --------
@@ -305,8 +310,8 @@ class AudioFileManager:
         >>> AudioFileManager(tempfile.mkdtemp()).cleanup_old_files()
         []
         """
-        return [os.fspath(p) for p in self.store.cleanup_old_files(days_old, dry_run)]
+        return [os.fspath(p) for p in self.store.cleanup(days_old, dry_run=dry_run)]
 
     def cleanup_empty_directories(self) -> list[str]:
-        """Remove empty date folders (see :meth:`Store.cleanup_empty_directories`)."""
-        return [os.fspath(p) for p in self.store.cleanup_empty_directories()]
+        """Remove empty date folders (:meth:`Store.remove_empty_folders`)."""
+        return [os.fspath(p) for p in self.store.remove_empty_folders()]

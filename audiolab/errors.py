@@ -7,8 +7,10 @@
   store, a take that would be overwritten).
 * :class:`ModelNotAvailableError` (an :class:`AudioError` and a
   :class:`LookupError`): a model's weights are neither here nor downloadable.
-* ``audiolab.export.BatchExportError`` (an :class:`AudioError`): some items
-  of a batch failed; it carries every result.
+* :class:`BatchError` (an :class:`AudioError`): some items of a batch
+  (``measure_many``, ``export_batch`` with ``errors="raise"``) failed after
+  the others were done; it carries every result. ``export``'s batches raise
+  its subclass ``BatchExportError``.
 
 Operating-system failures (a full disk, a folder without write permission)
 stay :class:`OSError` with their ``errno``, and name the path.
@@ -22,7 +24,7 @@ True
 
 from __future__ import annotations
 
-__all__ = ["AudioError", "ModelNotAvailableError", "StoreError"]
+__all__ = ["AudioError", "BatchError", "ModelNotAvailableError", "StoreError"]
 
 
 class AudioError(ValueError):
@@ -71,6 +73,35 @@ class ModelNotAvailableError(AudioError, LookupError):
     """
 
 
+class BatchError(AudioError):
+    """Some items of a batch failed; every other item was done.
+
+    Attributes
+    ----------
+    results : list
+        One entry per item, in input order: its result, or the exception it raised.
+    errors : dict
+        Item index -> exception, for the failed ones.
+
+    Examples
+    --------
+    >>> err = BatchError([1.0, ValueError("math domain error")], what="sqrt")
+    >>> print(err)
+    1 of 2 sqrt items failed (item 1: math domain error)
+    >>> list(err.errors)
+    [1]
+    """
+
+    def __init__(self, results: list[object], *, what: str = "batch") -> None:
+        self.results = results
+        self.errors = {i: r for i, r in enumerate(results) if isinstance(r, BaseException)}
+        lines = "; ".join(f"item {i}: {err}" for i, err in self.errors.items())
+        super().__init__(f"{len(self.errors)} of {len(results)} {what} items failed ({lines})")
+
+    def __reduce__(self) -> tuple[object, ...]:  # picklable (raised in workers, Dask)
+        return (type(self), (self.results,))
+
+
 # Tracebacks and reprs name them as users import them: ``audiolab.AudioError``.
-for _error in (AudioError, StoreError, ModelNotAvailableError):
+for _error in (AudioError, BatchError, StoreError, ModelNotAvailableError):
     _error.__module__ = "audiolab"

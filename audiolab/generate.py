@@ -1,16 +1,24 @@
 """MusicGen through Hugging Face transformers, imported only when used.
 
-:func:`generate` loads ``MusicgenForConditionalGeneration`` and its processor
-with ``from_pretrained`` (a hub id or a local folder; cached per model, device
-and dtype for the life of the process), asks for as many tokens as the
-requested duration needs at the audio encoder's frame rate, and returns the
-audio trimmed to the duration as a float32 CPU tensor, whatever the model's
-dtype. Every result records its seed, so every result can be made again.
+:func:`generate` makes takes from text, and from text with an audio prompt to
+continue (``audio_prompt=``) or a melody to follow (``melody=``, with a
+MusicGen-Melody checkpoint). Takes longer than the model's window (30 s) are
+generated window by window, each conditioned on the last ``overlap_s`` of the
+one before, and crossfaded at the seams (``Generation.seams_s``). ``n`` takes
+of a prompt are generated as one batch, each from its own seed: take ``i`` is
+what ``seed=seeds[i]`` gives alone, sample for sample.
 
-Weights that are not in the local cache and cannot be downloaded give a
-:class:`ModelNotAvailableError` naming the model, the cache folder and how to
-get the weights, quickly: the local cache is tried first, and the hub only when
-it answers within a few seconds.
+Every :class:`Generation` carries its provenance in ``parameters``: the model
+and its revision, the audiolab, transformers, torch and Python versions, the
+device and dtype, every sampling setting, the seeds, the windows and seams,
+and each audio input by its SHA-256 (and catalog job id). That is what
+:meth:`audiolab.store.Store.regenerate` reads to make a take again.
+
+Checkpoints load with ``from_pretrained`` (a hub id or a local folder; cached
+per model, device and dtype for the life of the process, see
+:mod:`audiolab._musicgen`). Weights that are not here and cannot be
+downloaded give a :class:`ModelNotAvailableError` naming the model, the cache
+folder and how to get the weights, within seconds.
 
 Examples
 --------
@@ -21,19 +29,20 @@ Examples
 >>> take = generate("lofi piano", 1.0, model=str(folder), seed=7, progress=False)
 >>> take.audio.shape, take.sample_rate, take.seed
 (torch.Size([1, 32000]), 32000, 7)
+>>> longer = generate("lofi piano", 2.0, audio_prompt=take, seed=8, progress=False,
+...                   model=str(folder))
+>>> longer.duration_seconds, longer.seams_s
+(3.0, (1.0,))
 """
 
 from __future__ import annotations
 
 import math
-import os
 import secrets
-import sys
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, overload
+from typing import Any, Literal, overload
 
+from audiolab._musicgen import clear_cache, load_count, model_available
 from audiolab.errors import AudioError, ModelNotAvailableError
 
 __all__ = [
@@ -44,42 +53,46 @@ __all__ = [
     "generate",
     "load_count",
     "model_available",
+    "preload",
 ]
 
 DEFAULT_MODEL = "facebook/musicgen-small"
 MAX_DURATION_S = 300.0
-_HUB_TIMEOUT_S = 5.0
-
-_CACHE: dict[tuple[str, str, str], tuple[Any, Any]] = {}
-_LOADS = 0
+#: The sampling rule, recorded so that a take is remade by the same one.
+SAMPLER = "audiolab.seeded-gumbel/1"
 
 
 @dataclass(frozen=True, eq=False)
 class Generation:
-    """One generated clip and everything needed to make it again.
+    """One generated take and everything needed to make it again.
 
     Attributes
     ----------
     audio : torch.Tensor
-        float32 on the CPU, (channels, samples), trimmed to the duration asked for.
+        float32 on the CPU, (channels, samples): the audio prompt (unless
+        ``include_prompt=False``), then ``duration`` seconds of new audio.
     sample_rate : int
     prompt : str
     model : str
         Hub id or folder it came from.
     seed : int
-        The seed that reproduces it (on the same device; for a batch, the seed
-        reproduces the whole batch).
+        This take's seed: ``generate(prompt, ..., seed=seed)`` makes it again
+        alone, on the same device and versions.
     parameters : dict
-        duration, guidance_scale, temperature, top_k, device, dtype, tokens.
+        The provenance: every setting, versions, revision, inputs' SHA-256
+        (see :func:`generate`).
     seconds : float
         Time spent generating (the batch's time, for a batch).
+    seams_s : tuple of float
+        Where generated audio joins what came before: the end of the audio
+        prompt and each window's start, in seconds from the start of ``audio``.
 
     Examples
     --------
     >>> import torch
     >>> take = Generation(torch.zeros(1, 32000), 32000, "p", "m", 1, {}, 0.5)
-    >>> take.duration_seconds, take.to_dict()["channels"]
-    (1.0, 1)
+    >>> take.duration_seconds, take.to_dict()["channels"], take.seams_s
+    (1.0, 1, ())
     """
 
     audio: Any = field(repr=False)
@@ -89,6 +102,7 @@ class Generation:
     seed: int
     parameters: dict[str, Any]
     seconds: float
+    seams_s: tuple[float, ...] = ()
 
     @property
     def duration_seconds(self) -> float:
@@ -105,6 +119,8 @@ class Generation:
         >>> sorted(take.to_dict())[:4]
         ['channels', 'duration_seconds', 'model', 'parameters']
         """
+        from audiolab._json import json_safe
+
         return {
             "prompt": self.prompt,
             "model": self.model,
@@ -112,157 +128,52 @@ class Generation:
             "sample_rate": self.sample_rate,
             "channels": int(self.audio.shape[0]),
             "duration_seconds": self.duration_seconds,
-            "parameters": dict(self.parameters),
+            "seams_s": list(self.seams_s),
+            "parameters": json_safe(dict(self.parameters)),
             "seconds": self.seconds,
         }
 
 
-def load_count() -> int:
-    """How many times a model was loaded in this process (the cache's misses).
-
-    Examples
-    --------
-    >>> load_count() >= 0
-    True
-    """
-    return _LOADS
-
-
-def clear_cache() -> None:
-    """Forget the loaded models (the next :func:`generate` loads again).
-
-    Examples
-    --------
-    >>> clear_cache()
-    """
-    _CACHE.clear()
-
-
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _cache_folder() -> str:
-    from huggingface_hub import constants
-
-    return str(constants.HF_HUB_CACHE)
-
-
-def model_available(model: str) -> bool:
-    """Whether the weights of ``model`` are here: a local folder or the local hub cache.
-
-    Never touches the network.
-
-    Parameters
-    ----------
-    model : str
-        Hub id (``"facebook/musicgen-small"``) or folder.
-
-    Returns
-    -------
-    bool
-
-    Examples
-    --------
-    >>> model_available("/no/such/folder")
-    False
-    """
-    folder = Path(model).expanduser()
-    if folder.is_dir():
-        return (folder / "config.json").is_file()
-    if model.startswith((".", "/", "~")) or model.count("/") > 1:
-        return False  # a path that is not there, not a hub id
-    from huggingface_hub import try_to_load_from_cache
-
-    try:
-        config = try_to_load_from_cache(model, "config.json")
-        weights = [
-            try_to_load_from_cache(model, n) for n in ("model.safetensors", "pytorch_model.bin")
-        ]
-    except Exception:  # an id the cache cannot even look up
-        return False
-    return isinstance(config, str) and any(isinstance(w, str) for w in weights)
-
-
-def _not_available(model: str, reason: str) -> ModelNotAvailableError:
-    return ModelNotAvailableError(
-        f"MusicGen weights for {model!r} are not available: {reason}. "
-        f"They are looked for in a local folder of that name and in the Hugging Face cache "
-        f"{_cache_folder()!r}. To get them, run `huggingface-cli download {model}` on a "
-        "connected machine and copy the cache here, or pass the path of a folder holding "
-        "the model (save_pretrained) as model=..."
-    )
-
-
-def _hub_reachable(model: str) -> str | None:
-    """None when the hub answers for ``model`` within the timeout, else why not."""
-    from huggingface_hub import HfApi
-
-    try:
-        HfApi().model_info(model, timeout=_HUB_TIMEOUT_S)
-    except Exception as err:
-        return f"the Hugging Face hub did not answer ({type(err).__name__}: {str(err)[:200]})"
-    return None
-
-
-def _resolve_dtype(dtype: Any) -> Any:
-    import torch
-
-    if dtype is None or isinstance(dtype, torch.dtype):
-        return dtype
-    names = {"float32": torch.float32, "float16": torch.float16, "half": torch.float16}
-    names["bfloat16"] = torch.bfloat16
-    if isinstance(dtype, str) and dtype in names:
-        return names[dtype]
-    raise AudioError(
-        f"dtype must be a torch float dtype or one of {', '.join(names)}, got {dtype!r}"
-    )
-
-
-def _load(model: str, device: str, dtype: Any) -> tuple[Any, Any]:
-    global _LOADS
-    key = (model, device, str(dtype))
-    if key in _CACHE:
-        return _CACHE[key]
-    from transformers import AutoProcessor, MusicgenForConditionalGeneration
-    from transformers.utils import logging as hf_logging
-
-    folder = Path(model).expanduser()
-    source = str(folder) if folder.is_dir() else model
-    options = {} if dtype is None else {"dtype": dtype}
-    verbosity = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()  # no load reports or bars in notebooks
-    hf_logging.disable_progress_bar()
-    try:
-        try:
-            network = MusicgenForConditionalGeneration.from_pretrained(
-                source, local_files_only=True, **options
-            )
-            processor = AutoProcessor.from_pretrained(source, local_files_only=True)
-        except (OSError, ValueError) as err:
-            if folder.is_dir() or model.startswith((".", "/", "~")):
-                raise _not_available(model, f"the folder does not hold a model ({err})") from None
-            if _offline():
-                raise _not_available(
-                    model, "not in the local cache, and HF_HUB_OFFLINE is set"
-                ) from None
-            why = _hub_reachable(model)
-            if why is not None:
-                raise _not_available(model, f"not in the local cache, and {why}") from None
-            network = MusicgenForConditionalGeneration.from_pretrained(source, **options)
-            processor = AutoProcessor.from_pretrained(source)
-    finally:
-        hf_logging.set_verbosity(verbosity)
-        hf_logging.enable_progress_bar()
-    network = network.to(device).eval()  # type: ignore[arg-type]
-    _LOADS += 1
-    _CACHE[key] = (network, processor)
-    return network, processor
-
-
-def _check(
-    prompts: list[Any], duration: Any, guidance_scale: Any, temperature: Any, top_k: Any
+def preload(
+    model: str = DEFAULT_MODEL, *, device: str | None = "auto", dtype: Any = "auto"
 ) -> None:
+    """Load a checkpoint now (once per process), so that a missing one fails before any work.
+
+    :func:`generate` loads the same way; :meth:`audiolab.store.Store.generate`
+    calls this first, so that a model that cannot be loaded leaves no row behind.
+
+    Raises
+    ------
+    ModelNotAvailableError
+        The weights are not here and cannot be downloaded now.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from audiolab.testing import tiny_musicgen
+    >>> preload(str(tiny_musicgen(tempfile.mkdtemp())))
+    """
+    from audiolab import _musicgen
+
+    place = _musicgen.resolve_device(device)
+    _musicgen.load(model, place, _musicgen.resolve_dtype(dtype, place))
+
+
+def _number(name: str, value: Any, low: float, *, strict: bool = False) -> float:
+    bad = isinstance(value, bool) or not isinstance(value, (int, float))
+    if bad or not math.isfinite(value) or value < low or (strict and value == low):
+        relation = "more than" if strict else "at least"
+        raise AudioError(f"{name} must be a number of {relation} {low:g}, got {value!r}")
+    return float(value)
+
+
+def _integer(name: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise AudioError(f"{name} must be an integer of at least {low}, got {value!r}")
+    return value
+
+
+def _check(prompts: list[Any], duration: Any) -> None:
     if not prompts:
         raise AudioError("no prompt given: pass a prompt or a list of prompts")
     for prompt in prompts:
@@ -274,68 +185,82 @@ def _check(
         raise AudioError(
             f"duration must be more than 0 and at most {MAX_DURATION_S:g} s, got {duration!r}"
         )
-    for name, value, low in (
-        ("guidance_scale", guidance_scale, 0.0),
-        ("temperature", temperature, 1e-6),
-    ):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= low:
-            raise AudioError(f"{name} must be a number of at least {low:g}, got {value!r}")
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 0:
-        raise AudioError(f"top_k must be a non-negative integer, got {top_k!r}")
 
 
-def _in_notebook() -> bool:
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ipython = shell.get_ipython()
-    return ipython is not None and type(ipython).__name__ == "ZMQInteractiveShell"
+def _fit(audio: Any, rate: int, target_rate: int, channels: int) -> Any:
+    """Conditioning audio at the model's rate and channel count."""
+    from audiolab._windowed import resample
+
+    if audio.shape[0] != channels:  # mono to stereo by copying, stereo to mono by the mean
+        audio = audio.mean(axis=0, keepdims=True) if channels == 1 else audio.repeat(2, axis=0)
+    return resample(audio, rate, target_rate)
 
 
-def _progress_processor(total: int, desc: str) -> Any:
-    """A LogitsProcessor that ticks a progress bar once per generated token."""
-    from tqdm.auto import tqdm
-    from transformers import LogitsProcessor
-
-    class Tick(LogitsProcessor):
-        def __init__(self) -> None:
-            self.bar = tqdm(total=total, desc=desc, unit="token", leave=False)
-
-        def __call__(self, input_ids: Any, scores: Any) -> Any:
-            self.bar.update()
-            return scores
-
-    return Tick()
+def _windows(loaded: Any, window_s: Any, overlap_s: float, crossfade_s: float) -> tuple[int, ...]:
+    """(window, overlap) in frames and the crossfade in samples, checked against the model."""
+    rate = loaded.frame_rate
+    if window_s is None:
+        window = loaded.window_frames
+    else:
+        window = round(_number("window_s", window_s, 0.0, strict=True) * rate)
+        if not 2 <= window <= loaded.max_frames:
+            raise AudioError(
+                f"window_s must be from {2 / rate:g} s to {loaded.max_frames / rate:g} s "
+                f"(the model's position embeddings) for {loaded.model!r}, got {window_s!r}"
+            )
+    overlap = round(overlap_s * rate)
+    if not 1 <= overlap < window:
+        raise AudioError(
+            f"overlap_s must be at least one frame ({1 / rate:g} s) and less than the window "
+            f"({window / rate:g} s), got {overlap_s!r}"
+        )
+    return window, overlap, round(crossfade_s * loaded.sample_rate)
 
 
 @overload
-def generate(
+def generate(  # type: ignore[overload-overlap]  # n=1 of one prompt: one take
     prompt_or_prompts: str,
     duration: float = ...,
     *,
     model: str = ...,
     seed: int | None = ...,
+    audio_prompt: Any = ...,
+    melody: Any = ...,
+    n: Literal[1] = ...,
+    include_prompt: bool = ...,
     guidance_scale: float = ...,
     temperature: float = ...,
     top_k: int = ...,
+    top_p: float = ...,
     device: str | None = ...,
     dtype: Any = ...,
+    window_s: float | None = ...,
+    overlap_s: float = ...,
+    crossfade_s: float = ...,
     progress: bool = ...,
 ) -> Generation: ...
 
 
 @overload
 def generate(
-    prompt_or_prompts: list[str],
+    prompt_or_prompts: str | list[str],
     duration: float = ...,
     *,
     model: str = ...,
     seed: int | None = ...,
+    audio_prompt: Any = ...,
+    melody: Any = ...,
+    n: int = ...,
+    include_prompt: bool = ...,
     guidance_scale: float = ...,
     temperature: float = ...,
     top_k: int = ...,
+    top_p: float = ...,
     device: str | None = ...,
     dtype: Any = ...,
+    window_s: float | None = ...,
+    overlap_s: float = ...,
+    crossfade_s: float = ...,
     progress: bool = ...,
 ) -> list[Generation]: ...
 
@@ -346,112 +271,211 @@ def generate(
     *,
     model: str = DEFAULT_MODEL,
     seed: int | None = None,
+    audio_prompt: Any = None,
+    melody: Any = None,
+    n: int = 1,
+    include_prompt: bool = True,
     guidance_scale: float = 3.0,
     temperature: float = 1.0,
     top_k: int = 250,
-    device: str | None = None,
-    dtype: Any = None,
+    top_p: float = 0.0,
+    device: str | None = "auto",
+    dtype: Any = "auto",
+    window_s: float | None = None,
+    overlap_s: float = 10.0,
+    crossfade_s: float = 0.1,
     progress: bool = True,
 ) -> Generation | list[Generation]:
-    """Generate music from text with MusicGen.
+    """Generate music with MusicGen: from text, continuing audio, following a melody.
 
     Parameters
     ----------
     prompt_or_prompts : str or list of str
         One prompt, or several generated together as a batch.
     duration : float
-        Seconds of audio (more than 0, at most 300); the result is trimmed to it.
+        Seconds of new audio (more than 0, at most 300); the result is trimmed
+        to it (plus the audio prompt, when it is included).
     model : str
-        Hub id (default ``facebook/musicgen-small``) or a folder holding a model.
+        Hub id (default ``facebook/musicgen-small``) or a folder holding a
+        model; a MusicGen-Melody checkpoint for ``melody``.
     seed : int, optional
-        Makes the result reproducible on the same device; default: a random
-        seed, recorded in the result.
+        The first take's seed; take ``i`` of the batch gets ``seed + i``.
+        Default: a random seed, recorded in each take.
+    audio_prompt : (audio, sample_rate), path, Generation or catalog Record, optional
+        Audio to continue: the model hears its last ``overlap_s`` seconds
+        (all of it when shorter), at the model's rate (resampled) and channels.
+    melody : (audio, sample_rate), path, Generation or catalog Record, optional
+        A melody to follow (MusicGen-Melody only), starting with the first new
+        sample: each window gets the chroma of its span of the melody, which
+        repeats when shorter than the take.
+    n : int
+        Takes per prompt, generated as one batch.
+    include_prompt : bool
+        Whether the result starts with the audio prompt (its samples as given,
+        up to the crossfade at its end).
     guidance_scale : float
         Classifier-free guidance (above 1 runs the batch twice internally).
     temperature : float
-        Sampling temperature.
+        Sampling temperature (more than 0).
     top_k : int
-        Sample from the k most likely tokens (0: all).
-    device : str, optional
-        ``"cuda"`` when available, else ``"cpu"``.
-    dtype : torch.dtype or str, optional
-        The model's dtype (``"float16"``, ``"bfloat16"``); default as saved.
+        Sample from the k most likely tokens (0: no cut).
+    top_p : float
+        Sample from the most likely tokens whose probability reaches it (0: no cut).
+    device : str
+        ``"auto"``: cuda, then mps, then cpu; or a torch device name.
+    dtype : str or torch.dtype
+        ``"auto"``: float16 on cuda, float32 elsewhere; ``"bfloat16"``, ...;
+        None: as saved.
+    window_s : float, optional
+        Seconds one window generates; default the model's (30 s).
+    overlap_s : float
+        Seconds of the previous window (or of the audio prompt) each window is
+        conditioned on.
+    crossfade_s : float
+        Length of the raised-cosine crossfade ending at each seam.
     progress : bool
         A progress bar over tokens, in a terminal or a notebook.
 
     Returns
     -------
     Generation or list of Generation
-        A list when a list of prompts was given. The audio is float32 on the CPU.
+        One take for one prompt and ``n=1``; else a list, prompt by prompt,
+        ``n`` takes each. The audio is float32 on the CPU. ``parameters`` holds
+        ``duration``, ``n``, ``include_prompt``, ``guidance_scale``,
+        ``temperature``, ``top_k``, ``top_p``, ``seed``, ``seeds`` (the batch's),
+        ``take`` (the index in it), ``sampler``, ``device``, ``dtype``,
+        ``window_s``, ``overlap_s``, ``crossfade_s``, ``windows``, ``seams_s``,
+        ``tokens``, ``model``, ``model_revision``, ``model_class``,
+        ``audiolab_version``, ``transformers_version``, ``torch_version``,
+        ``python_version``, and ``audio_prompt`` and ``melody`` (None, or
+        ``source``, ``sha256``, ``path``, ``job_id``, ``sample_rate``,
+        ``channels``, ``seconds``).
 
     Raises
     ------
     ModelNotAvailableError
         The weights are not here and cannot be downloaded now.
     AudioError
-        Empty prompt, bad duration or sampling parameters.
+        Empty prompt, bad duration or sampling parameters, a melody for a
+        model that cannot follow one, unreadable or bad conditioning audio.
 
     Examples
     --------
     >>> import tempfile
     >>> from audiolab.testing import tiny_musicgen
     >>> folder = str(tiny_musicgen(tempfile.mkdtemp(), stereo=True))
-    >>> a, b = generate(["techno", "ambient pads"], 0.5, model=folder, seed=1, progress=False)
-    >>> a.audio.shape, a.audio.dtype, b.prompt
-    (torch.Size([2, 16000]), torch.float32, 'ambient pads')
+    >>> a, b = generate("techno", 0.5, n=2, model=folder, seed=1, progress=False)
+    >>> a.audio.shape, a.audio.dtype, (a.seed, b.seed)
+    (torch.Size([2, 16000]), torch.float32, (1, 2))
+    >>> import torch
+    >>> torch.equal(b.audio, generate("techno", 0.5, model=folder, seed=2, progress=False).audio)
+    True
     """
     prompts = [prompt_or_prompts] if isinstance(prompt_or_prompts, str) else list(prompt_or_prompts)
-    _check(prompts, duration, guidance_scale, temperature, top_k)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise AudioError(f"seed must be a non-negative integer, got {seed!r}")
-    import torch
-
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = _resolve_dtype(dtype)
-    network, processor = _load(model, device, dtype)
-    encoder = network.config.audio_encoder
-    sr = int(encoder.sampling_rate)
-    frames = math.ceil(duration * encoder.frame_rate)
-    decoder = network.config.decoder
-    # MusicGen delays codebook k by k steps: the last frame needs that many more tokens.
-    tokens = frames + decoder.num_codebooks // decoder.audio_channels - 1
-    seed = secrets.randbelow(2**31) if seed is None else seed
-    inputs = processor(text=prompts, padding=True, return_tensors="pt").to(device)
-    options: dict[str, Any] = {}
-    if progress and (sys.stderr.isatty() or _in_notebook()):
-        from transformers import LogitsProcessorList
-
-        options["logits_processor"] = LogitsProcessorList([_progress_processor(tokens, "MusicGen")])
-    torch.manual_seed(seed)
-    if device.startswith("cuda"):  # pragma: no cover - no GPU in CI
-        torch.cuda.manual_seed_all(seed)
-    started = time.perf_counter()
-    with torch.inference_mode():
-        output = network.generate(
-            **inputs,
-            do_sample=True,
-            guidance_scale=guidance_scale,
-            temperature=temperature,
-            top_k=top_k,
-            max_new_tokens=tokens,
-            **options,
+    _check(prompts, duration)
+    n = _integer("n", n, 1)
+    if seed is not None:
+        _integer("seed", seed, 0)
+    guidance_scale = _number("guidance_scale", guidance_scale, 0.0)
+    temperature = _number("temperature", temperature, 0.0, strict=True)
+    top_k = _integer("top_k", top_k, 0)
+    top_p = _number("top_p", top_p, 0.0)
+    if top_p > 1:
+        raise AudioError(f"top_p must be from 0 to 1, got {top_p!r}")
+    overlap_s = _number("overlap_s", overlap_s, 0.0, strict=True)
+    crossfade_s = _number("crossfade_s", crossfade_s, 0.0)
+    if crossfade_s > overlap_s:
+        raise AudioError(
+            f"crossfade_s must be at most overlap_s ({overlap_s:g}), got {crossfade_s!r}"
         )
-    seconds = time.perf_counter() - started
-    if "logits_processor" in options:
-        options["logits_processor"][0].bar.close()
-    samples = round(duration * sr)
-    audio = output[..., :samples].to(device="cpu", dtype=torch.float32)
+    if not isinstance(include_prompt, bool):
+        raise AudioError(f"include_prompt must be True or False, got {include_prompt!r}")
+    from audiolab import _musicgen, _provenance, _windowed
+
+    prompt_audio = melody_audio = None
+    prompt_info = melody_info = None
+    if audio_prompt is not None:
+        prompt_audio, prompt_rate, prompt_info = _provenance.read_conditioning(
+            audio_prompt, "audio_prompt"
+        )
+    if melody is not None:
+        melody_audio, melody_rate, melody_info = _provenance.read_conditioning(melody, "melody")
+    place = _musicgen.resolve_device(device)
+    loaded = _musicgen.load(model, place, _musicgen.resolve_dtype(dtype, place))
+    if melody is not None and not loaded.melody:
+        raise AudioError(
+            f"{model!r} is a {loaded.model_class}, which cannot follow a melody: use a "
+            "MusicGen-Melody checkpoint (such as facebook/musicgen-melody) or drop melody="
+        )
+    window, overlap, crossfade = _windows(loaded, window_s, overlap_s, crossfade_s)
+    if prompt_audio is not None:
+        prompt_audio = _fit(prompt_audio, prompt_rate, loaded.sample_rate, loaded.channels)
+    if melody_audio is not None:
+        rate = int((loaded.chroma or {}).get("sampling_rate", loaded.sample_rate))
+        melody_audio = _fit(melody_audio, melody_rate, rate, 1)[0]
+    first = secrets.randbelow(2**31) if seed is None else seed
+    batch = [p for p in prompts for _ in range(n)]
+    seeds = [first + i for i in range(len(batch))]
+    request = _windowed.Request(
+        prompts=batch,
+        seeds=seeds,
+        frames=math.ceil(duration * loaded.frame_rate - 1e-9),
+        samples=round(duration * loaded.sample_rate),
+        window=window,
+        overlap=overlap,
+        crossfade=crossfade,
+        guidance_scale=guidance_scale,
+        temperature=temperature,
+        top_k=top_k,
+        top_p=top_p,
+        prompt_audio=prompt_audio,
+        include_prompt=include_prompt,
+        melody=melody_audio,
+        progress=progress,
+    )
+    result = _windowed.run(loaded, request)
+    sr = loaded.sample_rate
+    seams_s = tuple(position / sr for position in result.seams)
+    if prompt_audio is not None and include_prompt:  # the prompt's own seams come along
+        end = prompt_audio.shape[-1] / sr
+        inherited = [float(t) for t in (prompt_info or {}).get("seams_s") or [] if 0 < t < end]
+        seams_s = (*inherited, *seams_s)
     parameters = {
         "duration": float(duration),
-        "guidance_scale": float(guidance_scale),
-        "temperature": float(temperature),
-        "top_k": int(top_k),
-        "device": device,
-        "dtype": str(network.dtype).replace("torch.", ""),
-        "tokens": tokens,
+        "n": n,
+        "include_prompt": include_prompt,
+        "guidance_scale": guidance_scale,
+        "temperature": temperature,
+        "top_k": top_k,
+        "top_p": top_p,
+        "sampler": SAMPLER,
+        "seeds": seeds,
+        "device": loaded.device,
+        "dtype": loaded.dtype,
+        "window_s": window / loaded.frame_rate,
+        "overlap_s": overlap / loaded.frame_rate,
+        "crossfade_s": crossfade / sr,
+        "windows": len(result.windows),
+        "seams_s": list(seams_s),
+        "tokens": result.tokens,
+        "model": model,
+        "model_revision": loaded.revision,
+        "model_class": loaded.model_class,
+        **_provenance.versions(),
+        "audio_prompt": prompt_info,
+        "melody": melody_info,
     }
     takes = [
-        Generation(audio[i].contiguous(), sr, prompt, model, seed, dict(parameters), seconds)
-        for i, prompt in enumerate(prompts)
+        Generation(
+            result.audio[i].contiguous(),
+            sr,
+            prompt,
+            model,
+            seeds[i],
+            {**parameters, "seed": seeds[i], "take": i},
+            result.seconds,
+            seams_s,
+        )
+        for i, prompt in enumerate(batch)
     ]
-    return takes[0] if isinstance(prompt_or_prompts, str) else takes
+    return takes[0] if isinstance(prompt_or_prompts, str) and n == 1 else takes

@@ -21,9 +21,12 @@ What each field means:
 * loudness: :func:`audiolab.loudness.report` (BS.1770-4 / EBU R128); None
   for clips shorter than 400 ms (and ``loudness_range_lu`` below 3 s) and for
   files with more than 5 channels (BS.1770 needs to know which is which).
-* ``bpm`` and the tempo curve: :func:`audiolab.analysis.tempo.estimate`; ``key`` and
-  ``key_confidence``: :func:`audiolab.analysis.key.estimate`. Both analyse the mono
-  mix at about 8 kHz, decimated once for both.
+* ``bpm``, ``tempo_confidence``, ``bpm_alternatives`` (the runner-up metrical
+  levels as ``(bpm, weight)`` pairs) and the tempo curve:
+  :func:`audiolab.analysis.tempo.estimate`; ``key`` and ``key_confidence``:
+  :func:`audiolab.analysis.key.estimate`. The built-in backend analyses the mono
+  mix at about 8 kHz, decimated once for both; ``backend="madmom"`` uses
+  madmom's trained models instead (CC BY-NC-SA 4.0).
 
 Only numpy and the standard library are imported with this module; soundfile
 when a function needs it. Nothing here needs scipy.
@@ -54,6 +57,7 @@ import numpy as np
 
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab._json import json_safe
+from audiolab.batch import Errors
 from audiolab.errors import AudioError
 
 __all__ = ["Measurement", "measure", "measure_many"]
@@ -78,6 +82,8 @@ _FIELDS = (
     "true_peak_dbtp",
     "loudness_range_lu",
     "key_confidence",
+    "tempo_confidence",
+    "bpm_alternatives",
     "max_momentary_lufs",
     "max_short_term_lufs",
     "sample_peak_dbfs",
@@ -115,6 +121,8 @@ class Measurement:
     bpm: float | None = None
     key: str | None = None
     key_confidence: float | None = None
+    tempo_confidence: float | None = None
+    bpm_alternatives: tuple[tuple[float, float], ...] = ()
     peak_amplitude: float | None = None
     rms_energy: float | None = None
     dynamic_range_db: float | None = None
@@ -125,6 +133,7 @@ class Measurement:
     max_short_term_lufs: float | None = None
     sample_peak_dbfs: float | None = None
     curves: bool = False
+    seams: tuple[Any, ...] | None = None
     loudness_report: Any = field(default=None, repr=False)
     tempo_estimate: Any = field(default=None, repr=False)
     key_estimate: Any = field(default=None, repr=False)
@@ -184,6 +193,8 @@ class Measurement:
         True
         """
         out = {name: json_safe(getattr(self, name)) for name in _FIELDS}
+        if self.seams is not None:  # asked for with measure(..., seams_s=...)
+            out["seams"] = [seam.to_dict() for seam in self.seams]
         if self.curves if curves is None else curves:
             report = self.loudness_report
             for name in (
@@ -276,6 +287,8 @@ def measure(
     stats: bool = True,
     loudness: bool = True,
     curves: bool = False,
+    backend: str = "builtin",
+    seams_s: Sequence[float] | None = None,
 ) -> Measurement:
     """Measure a file or a clip: facts, statistics, loudness, tempo and key.
 
@@ -294,6 +307,15 @@ def measure(
     curves : bool
         Keep the loudness and tempo curves and the beats in
         :meth:`Measurement.to_dict`.
+    backend : {"builtin", "madmom", "auto"}
+        Tempo, beats and key by the built-in estimators (default, numpy
+        only), by madmom's trained models (``pip install "audiolab[mir]"``;
+        the models are licensed CC BY-NC-SA 4.0, non-commercial), or by
+        madmom when it is installed (``"auto"``).
+    seams_s : sequence of float, optional
+        Seam times of a windowed take (``Generation.seams_s``): fills
+        :attr:`Measurement.seams` with the loudness jump, tempo break and key
+        change at each (:func:`audiolab.analysis.seams.seams`).
 
     Returns
     -------
@@ -324,8 +346,11 @@ def measure(
     >>> round(m.bpm), m.key, round(m.peak_amplitude, 2)
     (100, 'D major', 0.89)
     """
+    from audiolab.analysis._signal import check_backend
+
+    backend = check_backend(backend)
     facts: dict[str, Any] = {}
-    decode = bpm or key or stats or loudness or curves
+    decode = bpm or key or stats or loudness or curves or seams_s is not None
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         if isinstance(path, bytes):  # pragma: no cover - bytes paths are rare
@@ -378,27 +403,38 @@ def measure(
             "max_short_term_lufs": report.max_short_term_lufs,
             "sample_peak_dbfs": report.sample_peak_dbfs,
         }
+    signal = None
     if bpm or key or curves:
         from audiolab.analysis._signal import analysis_signal
 
         # the mono mix, decimated once for both
         # (more channels than loudness weighs are mixed here: the gate expects at most 5)
         mix = x if channels <= _LOUDNESS_MAX_CHANNELS else x.mean(axis=0)
-        mono, analysis_rate = analysis_signal(mix, rate)
+        # madmom's models want the full band: they get the mix at its own rate
+        mono, analysis_rate = signal = (
+            analysis_signal(mix, rate) if backend == "builtin" else (mix, rate)
+        )
         if bpm or curves:
             from audiolab.analysis import tempo
 
-            estimate = tempo.estimate(mono, analysis_rate)
+            estimate = tempo.estimate(mono, analysis_rate, backend=backend)
             values |= {"tempo_estimate": estimate, "bpm": estimate.bpm if bpm else None}
+            if bpm and estimate.bpm is not None:
+                values |= {
+                    "tempo_confidence": estimate.confidence,
+                    "bpm_alternatives": estimate.alternatives,
+                }
         if key:
             from audiolab.analysis import key as key_module
 
-            found = key_module.estimate(mono, analysis_rate)
+            found = key_module.estimate(mono, analysis_rate, backend=backend)
             values |= {
                 "key_estimate": found,
                 "key": found.key,
                 "key_confidence": found.confidence if found.key is not None else None,
             }
+    if seams_s is not None:
+        values["seams"] = _seams(x, rate, seams_s, values, signal)
     return Measurement(
         duration_seconds=frames / rate,
         sample_rate=rate,
@@ -410,15 +446,32 @@ def measure(
     )
 
 
+def _seams(
+    x: np.ndarray, rate: int, seams_s: Sequence[float], values: dict[str, Any], signal: Any
+) -> tuple[Any, ...]:
+    """The seams of a windowed take, reusing the curves already measured."""
+    from audiolab.analysis.seams import seams
+
+    report, estimate = values.get("loudness_report"), values.get("tempo_estimate")
+    short_term = None if report is None else (report.short_term_times_s, report.short_term_lufs)
+    curve = None  # not measured: seams() reads it
+    if estimate is not None:
+        curve = (estimate.curve_times_s, estimate.curve_bpm)
+        curve = curve if estimate.bpm is not None else (np.zeros(0), np.zeros(0))
+    mix = x if x.shape[0] <= _LOUDNESS_MAX_CHANNELS else x.mean(axis=0)
+    return seams(mix, rate, seams_s, short_term=short_term, tempo_curve=curve, mono=signal)
+
+
 def measure_many(
     paths: Sequence[Any],
+    *,
     jobs: int | None = None,
     client: Any = None,
-    *,
+    errors: Errors = "raise",
     progress: bool | None = False,
     **options: Any,
 ) -> list[Measurement | Exception]:
-    """:func:`measure` over many files; a file that fails comes back as its error.
+    """:func:`measure` over many files; a file that fails never loses the others.
 
     Parameters
     ----------
@@ -428,6 +481,10 @@ def measure_many(
         Processes (default: one per core; 1 measures in this process).
     client : dask.distributed.Client, optional
         Measure on this Dask cluster instead.
+    errors : {"raise", "return"}
+        ``"raise"``: :class:`audiolab.BatchError` after every file is measured
+        when some failed (its ``results`` hold every Measurement or error);
+        ``"return"``: a bad file's error (an :class:`AudioError`) in its place.
     progress : bool or None
         A progress bar on stderr (None: when stderr is a terminal).
     **options
@@ -436,12 +493,17 @@ def measure_many(
     Returns
     -------
     list
-        One :class:`Measurement` or exception (an :class:`AudioError` for a
-        bad file) per path, in order.
+        One :class:`Measurement` (or, with ``errors="return"``, exception)
+        per path, in order.
+
+    Raises
+    ------
+    BatchError
+        With ``errors="raise"``, when some file could not be measured.
 
     Examples
     --------
-    >>> results = measure_many(["no-such-file.wav"], jobs=1)
+    >>> results = measure_many(["no-such-file.wav"], jobs=1, errors="return")
     >>> type(results[0]).__name__
     'AudioError'
     """
@@ -454,6 +516,7 @@ def measure_many(
         [os.fspath(p) for p in paths],
         jobs=jobs,
         client=client,
+        errors=errors,
         progress=progress,
         desc="measure",
     )

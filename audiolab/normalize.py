@@ -170,10 +170,12 @@ def normalize_analysis(
         then the loudness this gain gives (:func:`normalize_group`).
     consume : bool
         The source's samples may be overwritten (the caller is done with it).
-    peak : {'measure', 'check'}
+    peak : {'measure', 'check', 'unchecked'}
         Measure the result's true peak (and report it), or only check that it
         is under the ceiling (and report the ceiling) where a plain gain is
-        enough; when the limiter acts, its result is measured either way.
+        enough; when the limiter acts, its result is measured either way
+        (exactly, from the few blocks where its gain moves). ``'unchecked'``
+        (the writer's: it measures the file it writes) is ``'check'``.
 
     Returns
     -------

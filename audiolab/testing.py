@@ -12,8 +12,10 @@ Examples
 
 from __future__ import annotations
 
+import json as _json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -136,15 +138,84 @@ _TINY_VOCABULARY = (
 ).split()
 
 
-def tiny_musicgen(path: str | os.PathLike[str], stereo: bool = False) -> Path:
+#: MusicGen's training length: what the tiny models' generation config calls the window.
+_WINDOW_S = 30
+
+
+def _upsampling_ratios(hop: int) -> list[int]:
+    """EnCodec stride factors (each 2 to 10, largest first) whose product is ``hop``."""
+    ratios = []
+    for factor in (8, 5, 4, 4, 10, 2, 3, 6, 7, 9):
+        if hop % factor == 0 and hop > 1:
+            ratios.append(factor)
+            hop //= factor
+    if hop != 1:
+        raise ValueError(f"no EnCodec strides for a hop of {hop} samples")
+    return sorted(ratios, reverse=True)
+
+
+def _tiny_kind(folder: Path) -> tuple[str, int, float] | None:
+    """(model_type, audio channels, frame rate) of the tiny model in ``folder``, or None."""
+    import json
+
+    try:
+        config = json.loads((folder / "config.json").read_text())
+        encoder = config["audio_encoder"]
+        ratios = encoder["upsampling_ratios"]
+        hop = 1
+        for ratio in ratios:
+            hop *= ratio
+        channels = int(config["decoder"]["audio_channels"])
+        return str(config["model_type"]), channels, encoder["sampling_rate"] / hop
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _fill_codebooks(codec: Any, sample_rate: int) -> None:
+    """Codebooks drawn from the codec's own encodings of music-like signals.
+
+    EnCodec's codebooks start at zero (training fills them by k-means), which
+    would give every token the same sound and every audio the same tokens.
+    Each residual stage here gets 64 of the residual frames of a few seconds of
+    :func:`programme`, tones and noise, as k-means would start: distinct audio
+    then encodes to distinct tokens, and distinct tokens decode differently.
+    """
+    import torch
+
+    rng = np.random.default_rng(0)
+    signals = [programme(3.0, sample_rate, channels=1, seed=seed)[0] for seed in range(3)]
+    signals += [sine(f, 0.5, sample_rate, amplitude_dbfs=-10)[0] for f in (55, 220, 880, 3520)]
+    signals.append(0.1 * rng.standard_normal(sample_rate))
+    audio = torch.from_numpy(np.concatenate(signals).astype(np.float32))[None, None]
+    with torch.no_grad():
+        residual = codec.encoder(audio)[0].T  # (frames, dimensions)
+        for layer in codec.quantizer.layers:
+            codebook = layer.codebook
+            size, frames = codebook.embed.shape[0], residual.shape[0]
+            chosen = rng.choice(frames, size=size, replace=frames < size)  # low frame rates
+            codebook.embed.copy_(residual[torch.from_numpy(chosen)])
+            codebook.embed_avg.copy_(codebook.embed)
+            codebook.cluster_size.fill_(1.0)
+            residual = residual - layer.decode(layer.encode(residual.T[None]))[0].T
+
+
+def tiny_musicgen(
+    path: str | os.PathLike[str],
+    stereo: bool = False,
+    *,
+    melody: bool = False,
+    frame_rate: int = 50,
+) -> Path:
     """Save a tiny randomly initialised MusicGen and its processor to a folder.
 
     The model has MusicGen's real structure and rates (32 kHz audio, 50 frames
-    a second, 4 codebooks; 8 for stereo, as the stereo checkpoints) with tiny
+    a second, 4 codebooks; 8 for stereo, as the stereo checkpoints; a 30 s
+    window in its generation config, as the real checkpoints) with tiny
     layers, and a word-level tokenizer built offline, so that
     ``generate(model=path)`` runs the same ``from_pretrained`` path as
     ``facebook/musicgen-small`` in about a second. Its music is noise-like
-    but not silent. Deterministic, and reused when the folder already holds one.
+    but not silent. Deterministic, and reused when the folder already holds
+    one of the same kind.
 
     Parameters
     ----------
@@ -152,6 +223,15 @@ def tiny_musicgen(path: str | os.PathLike[str], stereo: bool = False) -> Path:
         The folder (created).
     stereo : bool
         Two audio channels, as ``facebook/musicgen-stereo-*``.
+    melody : bool
+        A ``MusicgenMelodyForConditionalGeneration``, as
+        ``facebook/musicgen-melody``: it follows the chroma of a melody. Its
+        ``preprocessor_config.json`` holds the real checkpoint's chroma
+        settings (a 16384-point STFT every 4096 samples, 12 bins).
+    frame_rate : int
+        Codec frames a second (50 as MusicGen). A lower rate (such as 5)
+        keeps every length and window in seconds while generating ten times
+        fewer tokens: long takes in fast tests. 32000 must be a multiple of it.
 
     Returns
     -------
@@ -165,16 +245,26 @@ def tiny_musicgen(path: str | os.PathLike[str], stereo: bool = False) -> Path:
     >>> sorted(p.name for p in folder.iterdir())[:2]
     ['config.json', 'generation_config.json']
     """
+    sample_rate = 32000
+    if isinstance(frame_rate, bool) or not isinstance(frame_rate, int) or frame_rate <= 0:
+        raise ValueError(f"frame_rate must be a positive integer, got {frame_rate!r}")
+    if sample_rate % frame_rate:
+        raise ValueError(f"frame_rate must divide {sample_rate}, got {frame_rate}")
     folder = Path(path)
-    if (folder / "config.json").is_file() and (folder / "model.safetensors").is_file():
+    channels = 2 if stereo else 1
+    kind = ("musicgen_melody" if melody else "musicgen", channels, float(frame_rate))
+    if (folder / "model.safetensors").is_file() and _tiny_kind(folder) == kind:
         return folder
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import (
         EncodecConfig,
         EncodecFeatureExtractor,
+        GenerationConfig,
         MusicgenConfig,
         MusicgenForConditionalGeneration,
+        MusicgenMelodyConfig,
+        MusicgenMelodyForConditionalGeneration,
         MusicgenProcessor,
         PreTrainedTokenizerFast,
         T5Config,
@@ -187,16 +277,17 @@ def tiny_musicgen(path: str | os.PathLike[str], stereo: bool = False) -> Path:
     try:
         codebook_size = 64
         audio_encoder = EncodecConfig(
-            sampling_rate=32000,
+            sampling_rate=sample_rate,
             audio_channels=1,
             hidden_size=16,
             num_filters=4,
             num_residual_layers=1,
-            upsampling_ratios=[8, 5, 4, 4],  # hop of 640 samples: 50 frames a second
+            upsampling_ratios=_upsampling_ratios(sample_rate // frame_rate),
             codebook_size=codebook_size,
             codebook_dim=16,
             num_lstm_layers=1,
-            target_bandwidths=[1.2],  # 4 codebooks of 6 bits at 50 Hz
+            # 4 codebooks of 6 bits at the frame rate (1.2 kbps at 50 Hz)
+            target_bandwidths=[4 * 6 * frame_rate / 1000],
             normalize=False,
         )
         text_encoder = T5Config(
@@ -208,7 +299,6 @@ def tiny_musicgen(path: str | os.PathLike[str], stereo: bool = False) -> Path:
             num_heads=2,
             relative_attention_num_buckets=8,
         )
-        channels = 2 if stereo else 1
         decoder = {
             "vocab_size": codebook_size,
             "max_position_embeddings": 2048,
@@ -221,40 +311,89 @@ def tiny_musicgen(path: str | os.PathLike[str], stereo: bool = False) -> Path:
             "pad_token_id": codebook_size,
             "bos_token_id": codebook_size,
         }
-        config = MusicgenConfig(
-            text_encoder=text_encoder.to_dict(),
-            audio_encoder=audio_encoder.to_dict(),
-            decoder=decoder,
-        )
         torch.manual_seed(0)
-        model = MusicgenForConditionalGeneration(config)
-        # EnCodec's codebooks start at zero (training fills them by k-means), which
-        # would decode every token to the same sound: give them distinct vectors.
-        for layer in model.audio_encoder.quantizer.layers:  # type: ignore[union-attr]
-            layer.codebook.embed.copy_(torch.randn_like(layer.codebook.embed))
-            layer.codebook.embed_avg.copy_(layer.codebook.embed)
-            layer.codebook.cluster_size.fill_(1.0)
+        model: Any
+        config: Any
+        if melody:
+            config = MusicgenMelodyConfig(
+                text_encoder=text_encoder.to_dict(),
+                audio_encoder=audio_encoder.to_dict(),
+                decoder={**decoder, "model_type": "musicgen_melody_decoder"},
+                num_chroma=12,
+                chroma_length=235,  # 30 s of chroma frames, as the real checkpoint
+            )
+            model = MusicgenMelodyForConditionalGeneration(config)
+            # a wider chroma projection than the 0.02 of random init: the melody matters
+            model.audio_enc_to_dec_proj.weight.data.normal_(0.0, 4.0)
+        else:
+            config = MusicgenConfig(
+                text_encoder=text_encoder.to_dict(),
+                audio_encoder=audio_encoder.to_dict(),
+                decoder=decoder,
+            )
+            model = MusicgenForConditionalGeneration(config)
+        _fill_codebooks(model.audio_encoder, sample_rate)
+        # Random init is 0.02 wide: near-uniform logits that no conditioning (text,
+        # audio prompt, melody) would move. Wider heads make conditioning matter.
+        for head in model.decoder.lm_heads:
+            head.weight.data.normal_(0.0, 1.0)
+        # the real checkpoints' generation settings, and their 30 s window
+        model.generation_config = GenerationConfig(
+            bos_token_id=codebook_size,
+            pad_token_id=codebook_size,
+            decoder_start_token_id=codebook_size,
+            do_sample=True,
+            guidance_scale=3.0,
+            top_k=250,
+            max_length=_WINDOW_S * frame_rate,
+        )
         words = ["<pad>", "</s>", "<unk>", *_TINY_VOCABULARY]
         tokenizer = Tokenizer(
             models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>")
         )
         tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-        processor = MusicgenProcessor(
-            feature_extractor=EncodecFeatureExtractor(feature_size=1, sampling_rate=32000),
-            tokenizer=PreTrainedTokenizerFast(
-                tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
-            ),
+        fast = PreTrainedTokenizerFast(
+            tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>"
         )
         folder.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(folder)
-        processor.save_pretrained(folder)
+        if melody:
+            # MusicgenMelodyFeatureExtractor needs torchaudio to be built; its
+            # settings are plain JSON (those of facebook/musicgen-melody).
+            fast.save_pretrained(folder)
+            features = _json.dumps(_MELODY_FEATURES, indent=2)
+            (folder / "preprocessor_config.json").write_text(features)
+        else:
+            MusicgenProcessor(
+                feature_extractor=EncodecFeatureExtractor(
+                    feature_size=channels, sampling_rate=sample_rate
+                ),
+                tokenizer=fast,
+            ).save_pretrained(folder)
     finally:
         hf_logging.set_verbosity(verbosity)
         hf_logging.enable_progress_bar()
     return folder
 
 
-def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> str:
+#: facebook/musicgen-melody's chroma settings (its preprocessor_config.json).
+_MELODY_FEATURES = {
+    "feature_extractor_type": "MusicgenMelodyFeatureExtractor",
+    "processor_class": "MusicgenMelodyProcessor",
+    "feature_size": 12,
+    "num_chroma": 12,
+    "sampling_rate": 32000,
+    "n_fft": 16384,
+    "hop_length": 4096,
+    "chunk_length": 30,
+    "padding_side": "right",
+    "padding_value": 0.0,
+    "return_attention_mask": True,
+    "stem_indices": [3, 2],
+}
+
+
+def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None, **tiny: Any) -> str:
     """``model`` when its weights are here, else the tiny MusicGen, saying so in one line.
 
     What the notebooks' parameter cells call: a researcher with the weights
@@ -267,6 +406,8 @@ def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> s
         Hub id or folder.
     folder : str or Path, optional
         Where the tiny model goes.
+    **tiny
+        Options of :func:`tiny_musicgen` (``frame_rate=5`` for long takes in seconds).
 
     Returns
     -------
@@ -283,10 +424,11 @@ def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> s
 
     from audiolab.policy import fallback_notice
 
+    kind = "".join(f"-{name}{value}" for name, value in sorted(tiny.items()))
     where = (
         Path(folder)
         if folder is not None
-        else Path(tempfile.gettempdir()) / "audiolab-tiny-musicgen"
+        else Path(tempfile.gettempdir()) / f"audiolab-tiny-musicgen{kind}"
     )
     notice = fallback_notice(
         model,
@@ -296,4 +438,4 @@ def model_or_tiny(model: str, folder: str | os.PathLike[str] | None = None) -> s
     if notice is None:
         return model
     print(notice)
-    return str(tiny_musicgen(where))
+    return str(tiny_musicgen(where, **tiny))

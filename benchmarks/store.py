@@ -60,7 +60,7 @@ def main() -> None:
         some = store.records(prompt_contains="7 drums", status="complete", limit=50)
         query_some = time.perf_counter() - start
         start = time.perf_counter()
-        stats = store.get_storage_stats()
+        stats = store.stats()
         stats_seconds = time.perf_counter() - start
 
     overhead = store_seconds - plain_seconds

@@ -4,7 +4,10 @@
     key.estimate(audio, sr)     key name, confidence, chroma
 
 Both read the mono mix at about 8 kHz (:mod:`audiolab.analysis._signal`) and
-use numpy only.
+use numpy only (:mod:`audiolab.analysis._pulse` holds the novelty-curve
+pieces of the tempo). ``backend="madmom"`` hands both to madmom's trained
+models instead (:mod:`audiolab.analysis._madmom`; ``pip install
+"audiolab[mir]"``; the models are licensed CC BY-NC-SA 4.0, non-commercial).
 
 Examples
 --------

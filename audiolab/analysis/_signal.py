@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from audiolab._audio import as_audio, check_sample_rate
+from audiolab._audio import AudioError, as_audio, check_sample_rate
 
-__all__ = ["ANALYSIS_RATE_HZ", "analysis_signal"]
+__all__ = ["ANALYSIS_RATE_HZ", "analysis_signal", "check_backend"]
 
 #: Tempo and key look at the mono mix decimated to about this rate (by a whole factor).
 ANALYSIS_RATE_HZ = 8000
@@ -110,3 +110,34 @@ def _decimate(x: np.ndarray, factor: int) -> np.ndarray:
     for q in range(1, groups):
         y += partial[q, q : q + n_out]
     return y
+
+
+def check_backend(backend: str) -> str:
+    """``"builtin"`` or ``"madmom"``: the backend asked for, ``"auto"`` resolved.
+
+    Parameters
+    ----------
+    backend : str
+        ``"builtin"``, ``"madmom"`` or ``"auto"`` (madmom when installed).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    AudioError
+        Any other name.
+
+    Examples
+    --------
+    >>> check_backend("builtin")
+    'builtin'
+    """
+    if backend not in ("builtin", "madmom", "auto"):
+        raise AudioError(f"unknown backend {backend!r}: expected 'builtin', 'madmom' or 'auto'")
+    if backend == "auto":
+        import importlib.util
+
+        return "madmom" if importlib.util.find_spec("madmom") is not None else "builtin"
+    return backend

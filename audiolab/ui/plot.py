@@ -26,7 +26,7 @@ import numpy as np
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab.errors import AudioError
 
-__all__ = ["chroma_key", "compare_loudness", "loudness", "tempo", "waveform"]
+__all__ = ["chroma_key", "compare_loudness", "loudness", "mark_seams", "tempo", "waveform"]
 
 #: Figure size of a new figure: fits a notebook column without overlapping text.
 FIGSIZE = (9.0, 3.4)
@@ -474,4 +474,48 @@ def chroma_key(audio: Any, sr: int, ax: Any = None, *, title: str | None = None)
     else:
         summary = f"key: {found.key} (confidence {found.confidence:.2f})"
     ax.set_title(f"{title} — {summary}" if title else summary)
+    return ax
+
+
+def mark_seams(seams: Any, ax: Any = None, *, annotate: bool = True) -> Any:
+    """Mark the seams of a windowed take on any plot over time (loudness, tempo, waveform).
+
+    Parameters
+    ----------
+    seams : Measurement, sequence of Seam, or sequence of float
+        ``measure(..., seams_s=...)`` (its ``seams``), its seams, or seam times in seconds.
+    ax : matplotlib Axes, optional
+    annotate : bool
+        Write at each seam its loudness jump, tempo break and key change.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = mark_seams([30.0, 50.0])
+    >>> [round(line.get_xdata()[0]) for line in ax.get_lines()]
+    [30, 50]
+    """
+    found = getattr(seams, "seams", seams) or ()
+    ax = _axes(ax)
+    for i, seam in enumerate(found):
+        t = float(getattr(seam, "time_s", seam))
+        name = "seam" if i == 0 else None
+        ax.axvline(t, color="#ff7f0e", linestyle=":", linewidth=1.4, label=name)
+        if not annotate or not hasattr(seam, "time_s"):
+            continue
+        parts = [] if seam.loudness_jump_lu is None else [f"{seam.loudness_jump_lu:+.1f} LU"]
+        if seam.tempo_break_bpm is not None:
+            parts.append(f"{seam.tempo_break_bpm:+.1f} BPM")
+        if seam.key_changed:
+            parts.append(f"{seam.key_before} → {seam.key_after}")
+        ax.annotate("\n".join(parts), xy=(t, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(3, -3), textcoords="offset points", va="top", fontsize="x-small",
+                    color="#ff7f0e")  # fmt: skip
+    if found:
+        ax.legend(loc="best", fontsize="small")
     return ax

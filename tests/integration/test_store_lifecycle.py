@@ -93,7 +93,7 @@ def test_a_failed_measurement_removes_the_file(
         s.save(clip, SR, prompt="x")
     (record,) = s.records()
     assert record.status == "failed" and record.error == "RuntimeError: analysis crashed"
-    assert s.list_files() == []
+    assert s.files() == []
 
 
 def test_a_generation_across_midnight_lands_in_the_folder_of_its_start(
@@ -110,7 +110,7 @@ def test_a_generation_across_midnight_lands_in_the_folder_of_its_start(
     assert record.path == f"2026/12/31/{record.job_id}.wav"
     assert record.created_at.date().isoformat() == "2026-12-31"
     assert record.completed_at is not None and record.completed_at.year == 2027
-    assert s.list_files(date="2026-12-31") == [record.absolute_path]
+    assert s.files(date="2026-12-31") == [record.absolute_path]
 
 
 @pytest.mark.parametrize("tz", ["Pacific/Kiritimati", "America/Adak", "Asia/Kolkata"])
@@ -148,8 +148,7 @@ def pause(*args, **kwargs):
     time.sleep(120)
 
 if point == "writing":  # the temporary file exists, not yet renamed
-    import audiolab.export as export
-    export.os.replace = pause
+    os.replace = pause  # the writer renames its temporary file into place with it
 elif point == "measuring":  # the file is in place, the row still pending
     import importlib
     importlib.import_module("audiolab.measure").measure = pause
@@ -222,13 +221,13 @@ def test_verify_adopts_hand_placed_files_and_fails_rows_without_file(tmp_path: P
 def test_move_copy_delete_keep_catalog_and_files_together(tmp_path: Path, clip) -> None:
     s = Store(tmp_path)
     record = s.save(clip, SR, prompt="p", seed=5)
-    moved = s.move_file(record.path, "2020/05/05/renamed.wav")  # type: ignore[arg-type]
+    moved = s.move(record.path, "2020/05/05/renamed.wav")  # type: ignore[arg-type]
     assert s.get(record.job_id).absolute_path == moved  # type: ignore[union-attr]
-    copy = s.copy_file(moved, "2020/05/06/bad id!.wav")
+    copy = s.copy(moved, "2020/05/06/bad id!.wav")
     twin = [r for r in s.records() if r.job_id != record.job_id]
     assert len(twin) == 1 and twin[0].absolute_path == copy and twin[0].seed == 5
     assert twin[0].job_id.startswith("gen_")  # "bad id!" is not an id
-    assert s.delete_file(copy) and s.get(twin[0].job_id) is None and not copy.exists()
+    assert s.delete(copy) and s.get(twin[0].job_id) is None and not copy.exists()
     assert s.verify().ok
 
 
@@ -266,7 +265,7 @@ def test_four_processes_saving_at_once_lose_nothing(tmp_path: Path) -> None:
     records = Store(root).records()
     assert len(records) == 200 and len({r.job_id for r in records}) == 200
     assert {r.status for r in records} == {"complete"}
-    assert len(Store(root).list_files()) == 200
+    assert len(Store(root).files()) == 200
     assert reads == sorted(reads) and len(reads) > 1  # readers saw progress, never an error
     assert Store(root).verify().ok
 
@@ -278,7 +277,7 @@ def test_cleanup_after_saves_keeps_catalog_consistent(tmp_path: Path, clip) -> N
     assert old.absolute_path is not None
     ancient = time.time() - 90 * 86400
     os.utime(old.absolute_path, (ancient, ancient))
-    assert s.cleanup_old_files(days_old=30, dry_run=False) == [old.absolute_path]
+    assert s.cleanup(30, dry_run=False) == [old.absolute_path]
     assert s.get(old.job_id) is None and s.get(new.job_id) is not None
     assert s.verify().ok
 

@@ -1,15 +1,14 @@
-"""The batch runner: order kept, failures returned in place, serial = pool = Dask."""
+"""The batch runner: order kept, failures returned or raised after the rest, pool = serial."""
 
 from __future__ import annotations
 
 import math
 import os
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 
-from audiolab import batch
+from audiolab import AudioError, BatchError, batch
 
 
 def test_serial_run_keeps_order_and_returns_failures_in_place() -> None:
@@ -22,15 +21,67 @@ def test_tuple_items_are_positional_arguments() -> None:
     assert batch.run(pow, [(2, 3), (3, 2)], jobs=1) == [8, 9]
 
 
+def _where(item: int) -> tuple[int, int]:
+    return item, os.getpid()
+
+
+def test_serial_runs_in_this_process_and_a_pool_in_others() -> None:
+    serial = batch.run(_where, list(range(6)), jobs=1)
+    assert {pid for _, pid in serial} == {os.getpid()}
+    pooled = batch.run(_where, list(range(40)), jobs=2, progress=True, desc="where")
+    assert [item for item, _ in pooled] == list(range(40))  # order kept
+    assert os.getpid() not in {pid for _, pid in pooled}
+
+
 def test_process_pool_gives_the_serial_results() -> None:
     items = [float(i) - 5.0 for i in range(12)]
     serial = batch.run(math.sqrt, items, jobs=1)
-    pooled = batch.run(math.sqrt, items, jobs=2, progress=True, desc="sqrt")
+    pooled = batch.run(math.sqrt, items, jobs=2)
     assert [repr(x) for x in pooled] == [repr(x) for x in serial]
 
 
+def _threads(_: int) -> tuple[str | None, list[int]]:
+    from threadpoolctl import threadpool_info
+
+    return os.environ.get("AUDIOLAB_THREADS"), [p["num_threads"] for p in threadpool_info()]
+
+
+def test_pool_workers_run_one_thread_each() -> None:
+    for threads, blas in batch.run(_threads, [0, 1, 2, 3], jobs=2):
+        assert threads == "1" and blas and set(blas) == {1}
+
+
+def _touch(path: str) -> str:
+    if path.endswith("bad"):
+        raise ValueError(f"{path}: refused")
+    Path(path).write_text("done")
+    return path
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_raise_comes_after_every_other_item_is_done(tmp_path, jobs: int) -> None:
+    paths = [str(tmp_path / name) for name in ("a", "bad", "c", "d")]
+    with pytest.raises(BatchError, match="1 of 4 touch items failed") as excinfo:
+        batch.run(_touch, paths, jobs=jobs, errors="raise", desc="touch")
+    assert list(excinfo.value.errors) == [1] and excinfo.value.results[3] == paths[3]
+    assert all(Path(p).read_text() == "done" for p in paths if not p.endswith("bad"))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"jobs": 0}, "jobs must be"),
+        ({"jobs": 1.5}, "jobs must be"),
+        ({"errors": "ignore"}, "errors"),
+    ],
+)
+def test_bad_options_are_audio_errors(options, message) -> None:
+    with pytest.raises(AudioError, match=message):
+        batch.run(abs, [1], **options)
+
+
 def test_empty_input_gives_an_empty_list() -> None:
-    assert batch.run(math.sqrt, [], jobs=2) == []
+    assert batch.run(math.sqrt, [], jobs=2, errors="raise") == []
 
 
 def test_dask_client_gives_the_serial_results() -> None:
@@ -40,44 +91,3 @@ def test_dask_client_gives_the_serial_results() -> None:
         with distributed.Client(cluster) as client:
             out = batch.run(math.sqrt, items, client=client)
     assert [repr(x) for x in out] == [repr(x) for x in batch.run(math.sqrt, items, jobs=1)]
-
-
-def _pid_of(item: int) -> tuple[int, int]:
-    import time
-
-    time.sleep(0.05)  # long enough for the workers to start before the caller is done
-    return item, os.getpid()
-
-
-def test_the_caller_works_while_the_workers_start_and_order_is_kept() -> None:
-    out = batch.run(_pid_of, list(range(60)), jobs=2)
-    assert [item for item, _ in out] == list(range(60))
-    pids = {pid for _, pid in out}
-    assert os.getpid() in pids  # items done here while the pool started
-    assert len(pids - {os.getpid()}) >= 1  # and the rest by the workers
-
-
-@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads /proc (Linux)")
-@pytest.mark.parametrize("keep", [False, True])
-def test_workers_keep_the_memory_they_free(keep: bool) -> None:
-    code = (
-        "import numpy as np\n"
-        "from audiolab import batch\n"
-        f"if {keep}: batch._keep_memory()\n"
-        "def rss(): return int(open('/proc/self/statm').read().split()[1]) * 4096\n"
-        "a = np.ones(3 << 20); before = rss(); del a\n"  # 24 MB, touched
-        "print(before - rss())"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    returned = int(done.stdout)
-    assert (returned < 4 << 20) if keep else (returned > 20 << 20)
-
-
-def test_a_starting_worker_counts_itself(monkeypatch) -> None:
-    import multiprocessing
-
-    monkeypatch.setattr(batch, "_keep_memory", lambda: None)  # not in the test process
-    alive = multiprocessing.get_context("spawn").Value("i", 0)
-    batch._start_worker(alive)
-    batch._start_worker(alive)
-    assert alive.value == 2

@@ -212,3 +212,33 @@ def test_a_rate_too_low_for_any_pitch_has_no_key() -> None:
     audio = np.random.default_rng(0).standard_normal(3 * 50)
     found = key.estimate(audio, 50)  # up to 25 Hz: nothing from 30 Hz to 4 kHz to read
     assert found.key is None and found.tonal_fraction == 0.0
+
+
+def test_madmom_backend_gives_a_key_estimate_with_probabilities() -> None:
+    from audiolab.analysis import _madmom
+
+    try:
+        _madmom.import_madmom()
+    except ImportError as err:
+        pytest.skip(f"madmom is not installed ({err}): pip install 'audiolab[mir]'")
+    ref = reference(100, "G major", duration=8.0, sr=22050, progression="cadence")
+    found = key.estimate(ref.audio, 22050, backend="madmom")
+    assert isinstance(found, key.KeyEstimate) and found.backend == "madmom"
+    assert found.key is not None and key.parse_key(found.key)
+    assert found.confidence == pytest.approx(float(found.scores.max()))
+    assert found.scores.sum() == pytest.approx(1.0, abs=1e-3)
+    assert key.estimate(np.zeros(3 * 22050), 22050, backend="madmom").key is None
+
+
+def test_an_unknown_key_backend_is_an_audio_error() -> None:
+    with pytest.raises(AudioError, match="backend"):
+        key.estimate(np.zeros(16000), 16000, backend="essentia")
+
+
+def test_two_pitch_classes_get_a_key_with_a_reduced_confidence() -> None:
+    sr = 8000
+    t = np.arange(4 * sr) / sr
+    fifth = 0.2 * (np.sin(2 * np.pi * 293.66 * t) + np.sin(2 * np.pi * 440.0 * t))  # D and A
+    found = key.estimate(fifth, sr)
+    assert found.key is not None and found.key.split()[0] in ("D", "A")
+    assert 0.0 < found.confidence <= 0.5

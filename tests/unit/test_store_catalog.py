@@ -81,9 +81,8 @@ def test_new_job_ids_are_gen_and_8_hex_and_unique(store: Store) -> None:
 def test_new_job_id_skips_ids_already_in_the_catalog(store: Store, monkeypatch) -> None:
     store.begin(job_id="gen_00000001")
     tokens = iter(["00000001", "00000001", "00000002"])
-    monkeypatch.setattr(
-        importlib.import_module("audiolab.store").secrets, "token_hex", lambda n: next(tokens)
-    )
+    catalog = importlib.import_module("audiolab.store.catalog")
+    monkeypatch.setattr(catalog.secrets, "token_hex", lambda n: next(tokens))
     assert store.new_job_id() == "gen_00000002"
 
 
@@ -197,24 +196,24 @@ def write(path: Path, data: bytes = b"RIFF....", *, age_days: float = 0.0) -> Pa
 
 def test_file_helpers_work_inside_root_only(store: Store, tmp_path: Path) -> None:
     path = write(store.root / "2026" / "01" / "01" / "a.wav", bytes(3 * 2**20))
-    assert store.get_file_size("2026/01/01/a.wav") == 3 * 2**20
-    assert store.get_file_size_mb(path) == 3.0
-    assert store.file_exists(path) and not store.file_exists("2026/01/01/b.wav")
+    assert store.file_size_bytes("2026/01/01/a.wav") == 3 * 2**20
+    assert store.file_size_bytes(path) == 3 * 2**20
+    assert store.has_file(path) and not store.has_file("2026/01/01/b.wav")
     for outside in [tmp_path / "elsewhere.wav", "../elsewhere.wav", "2026/../../x.wav", "a\x00b"]:
         with pytest.raises(AudioError, match="not inside the store's root"):
-            store.file_exists(outside)
+            store.has_file(outside)
 
 
-def test_list_files_and_stats_cover_hand_placed_files(store: Store) -> None:
+def test_files_and_stats_cover_hand_placed_files(store: Store) -> None:
     write(store.root / "2026" / "01" / "01" / "a.wav", b"1234")
     write(store.root / "2026" / "01" / "02" / "b.wav", b"12")
     write(store.root / "2026" / "01" / "02" / f"{TEMPORARY_PREFIX}x.wav", b"1")
     write(store.root / "report" / "summary.md", b"not in the tree")
     store.begin(prompt="pending one")
-    assert [p.name for p in store.list_files()] == ["b.wav", "a.wav"]
-    assert [p.name for p in store.list_files(date="2026-01-01")] == ["a.wav"]
-    assert len(store.list_files(limit=1)) == 1
-    stats = store.get_storage_stats()
+    assert [p.name for p in store.files()] == ["b.wav", "a.wav"]
+    assert [p.name for p in store.files(date="2026-01-01")] == ["a.wav"]
+    assert len(store.files(limit=1)) == 1
+    stats = store.stats()
     assert stats["files"] == 2 and stats["bytes"] == 6
     assert stats["per_day"] == {
         "2026-01-01": {"files": 1, "bytes": 4},
@@ -232,19 +231,19 @@ def test_cleanup_defaults_to_a_dry_run_and_never_leaves_root(store: Store, tmp_p
     os.symlink(outside.parent, store.root / "2020" / "01" / "04")
     (store.root / "2020" / "01" / "05").symlink_to(tmp_path / "precious", target_is_directory=True)
 
-    assert store.cleanup_old_files(days_old=30) == [old]  # dry run: nothing deleted
+    assert store.cleanup(older_than_days=30) == [old]  # dry run: nothing deleted
     assert old.exists()
-    assert store.cleanup_old_files(days_old=30, dry_run=False) == [old]
+    assert store.cleanup(30, dry_run=False) == [old]
     assert not old.exists() and new.exists()
     assert outside.exists() and (store.root / "2020" / "01" / "03" / "link.wav").is_symlink()
-    removed = store.cleanup_empty_directories()
+    removed = store.remove_empty_folders()
     assert (
         store.root / "2020" / "01" / "01" in removed
         and (store.root / "2020" / "01" / "02").is_dir()
     )
     assert (store.root / "2020" / "01" / "04").is_symlink() and outside.exists()
-    with pytest.raises(AudioError, match="days_old"):
-        store.cleanup_old_files(days_old=-1)
+    with pytest.raises(AudioError, match="older_than_days"):
+        store.cleanup(older_than_days=-1)
 
 
 def test_file_operations_refuse_paths_through_links_out_of_root(
@@ -254,22 +253,22 @@ def test_file_operations_refuse_paths_through_links_out_of_root(
     store.root.mkdir(parents=True)
     (store.root / "2026").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     with pytest.raises(AudioError, match="through a link"):
-        store.delete_file("2026/x.wav")
+        store.delete("2026/x.wav")
 
 
 def test_move_and_copy_refuse_missing_sources_and_existing_destinations(store: Store) -> None:
     write(store.root / "2026" / "01" / "01" / "a.wav")
     write(store.root / "2026" / "01" / "01" / "b.wav")
     with pytest.raises(AudioError, match="no file to move"):
-        store.move_file("2026/01/01/none.wav", "2026/01/01/c.wav")
+        store.move("2026/01/01/none.wav", "2026/01/01/c.wav")
     with pytest.raises(AudioError, match="already exists"):
-        store.move_file("2026/01/01/a.wav", "2026/01/01/b.wav")
+        store.move("2026/01/01/a.wav", "2026/01/01/b.wav")
     with pytest.raises(AudioError, match="no file to copy"):
-        store.copy_file("2026/01/01/none.wav", "2026/01/01/c.wav")
+        store.copy("2026/01/01/none.wav", "2026/01/01/c.wav")
     with pytest.raises(AudioError, match="already exists"):
-        store.copy_file("2026/01/01/a.wav", "2026/01/01/b.wav")
-    assert store.copy_file("2026/01/01/a.wav", "2026/01/02/c.wav").read_bytes() == b"RIFF...."
-    assert not store.delete_file("2026/01/01/none.wav")
+        store.copy("2026/01/01/a.wav", "2026/01/01/b.wav")
+    assert store.copy("2026/01/01/a.wav", "2026/01/02/c.wav").read_bytes() == b"RIFF...."
+    assert not store.delete("2026/01/01/none.wav")
 
 
 def test_verify_reports_orphans_both_ways(store: Store) -> None:
@@ -294,7 +293,7 @@ def test_verify_reports_orphans_both_ways(store: Store) -> None:
 
 # ------------------------------------------------------------------ migrations and ratings
 def test_a_version_1_catalog_is_migrated_forward_without_losing_rows(tmp_path: Path) -> None:
-    from audiolab.store import MIGRATIONS
+    from audiolab.store.schema import MIGRATIONS
 
     root = tmp_path / "old"
     root.mkdir()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 
@@ -185,10 +186,30 @@ def test_noise_is_never_given_a_tempo() -> None:
     assert found == [None] * 12
 
 
-def test_a_clip_shorter_than_three_seconds_has_no_tempo() -> None:
+def test_a_clip_of_two_and_a_half_seconds_has_a_tempo_with_a_low_confidence() -> None:
     ref = reference(120, "C major", duration=2.5, sr=16000)
-    assert tempo.estimate(ref.audio, 16000).bpm is None
+    short = tempo.estimate(ref.audio, 16000)
+    long = tempo.estimate(reference(120, "C major", duration=10.0, sr=16000).audio, 16000)
+    assert accuracy(short.bpm, 120.0)[1]
+    assert 0.0 < short.confidence < long.confidence
     assert tempo.estimate(ref.audio[:, :8000], 16000).bpm is None  # 0.5 s
+
+
+def test_alternatives_are_other_metrical_levels_with_weights_that_sum_below_one() -> None:
+    ref = reference(100, "C major", duration=10.0, sr=32000, pattern="backbeat")
+    result = tempo.estimate(ref.audio, 32000)
+    assert result.bpm == pytest.approx(100, rel=0.01)
+    assert 1 <= len(result.alternatives) <= 2
+    for bpm, weight in result.alternatives:
+        ratio = math.log2(bpm / result.bpm)
+        assert abs(ratio - round(ratio)) < 0.1 and round(ratio) != 0  # an octave away
+        assert 0.0 < weight < 0.5
+    assert sum(w for _, w in result.alternatives) < 1.0
+
+
+def test_an_unknown_backend_is_an_audio_error() -> None:
+    with pytest.raises(AudioError, match="backend"):
+        tempo.estimate(np.zeros(16000), 16000, backend="aubio")
 
 
 @pytest.mark.parametrize("sr", [8000, 96000])
@@ -246,3 +267,81 @@ def test_absurdly_low_sample_rates_give_no_tempo_rather_than_a_crash(sr: int) ->
     assert tempo.estimate(noise, sr).bpm is None
     times, strength = tempo.onset_strength(noise, sr)
     assert len(times) == len(strength) > 0
+
+
+def _madmom_or_skip() -> None:
+    from audiolab.analysis import _madmom
+
+    try:
+        _madmom.import_madmom()
+    except ImportError as err:
+        pytest.skip(f"madmom is not installed ({err}): pip install 'audiolab[mir]'")
+
+
+def test_madmom_backend_gives_the_same_result_type_with_its_beats_and_alternatives() -> None:
+    _madmom_or_skip()
+    ref = reference(120, "C major", duration=8.0, sr=22050, pattern="backbeat")
+    result = tempo.estimate(ref.audio, 22050, backend="madmom")
+    assert isinstance(result, tempo.TempoEstimate) and result.backend == "madmom"
+    assert accuracy(result.bpm, 120.0)[1]
+    assert 0.0 < result.confidence <= 1.0 and len(result.alternatives) <= 2
+    assert len(result.beat_times_s) >= 10 and len(result.curve_bpm) == len(result.curve_times_s)
+    assert tempo.estimate(np.zeros(8 * 22050), 22050, backend="madmom").bpm is None
+    assert tempo.estimate(np.zeros(22050), 22050, backend="madmom").bpm is None  # 1 s
+    assert tempo.estimate(ref.audio, 22050, backend="auto").backend == "madmom"
+
+
+def test_madmom_asked_for_and_missing_is_an_audio_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from audiolab.analysis import _madmom
+
+    def missing() -> None:
+        raise ImportError("No module named 'madmom'")
+
+    monkeypatch.setattr(_madmom, "_PROCESSORS", {})
+    monkeypatch.setattr(_madmom, "import_madmom", missing)
+    with pytest.raises(AudioError, match=r"audiolab\[mir\]"):
+        tempo.estimate(np.zeros(16000), 16000, backend="madmom")
+
+
+def test_the_madmom_import_helper_reports_other_missing_distributions() -> None:
+    import importlib.metadata
+
+    _madmom_or_skip()
+    # the redirect is undone after the import
+    with pytest.raises(importlib.metadata.PackageNotFoundError):
+        importlib.metadata.distribution("madmom-no-such-distribution")
+
+
+def test_measure_carries_the_tempo_confidence_and_alternatives_json_safe() -> None:
+    import json
+
+    from audiolab import measure
+
+    ref = reference(128, "A minor", duration=8.0, sr=16000)
+    m = measure(ref.audio, 16000, backend="builtin")
+    assert m.bpm == pytest.approx(128, rel=0.01)
+    assert m.tempo_confidence == m.tempo_estimate.confidence > 0
+    assert m.bpm_alternatives == m.tempo_estimate.alternatives
+    d = json.loads(json.dumps(m.to_dict(), allow_nan=False))
+    assert d["tempo_confidence"] == pytest.approx(m.tempo_confidence)
+    assert d["bpm_alternatives"] == [list(pair) for pair in m.bpm_alternatives]
+    silent = measure(np.zeros(4 * 16000), 16000).to_dict()
+    assert silent["tempo_confidence"] is None and silent["bpm_alternatives"] == []
+    with pytest.raises(AudioError, match="backend"):
+        measure(ref.audio, 16000, backend="bogus")
+
+
+@pytest.mark.parametrize("start_s", [0.5, 0.75])
+def test_even_eighths_put_the_beat_on_the_first_onset(start_s: float) -> None:
+    # identical hits every 0.25 s: 240 BPM is faster than a beat, so the beat is 120 BPM,
+    # and nothing in the onsets tells its phase: the clip's first hit is a beat
+    sr = 16000
+    rng = np.random.default_rng(1)
+    audio = np.zeros(10 * sr)
+    for t in np.arange(start_s, 9.8, 0.25):
+        i = int(t * sr)
+        audio[i : i + 400] += 0.5 * rng.standard_normal(400) * np.exp(-np.arange(400) / 80)
+    result = tempo.estimate(audio, sr)
+    assert result.bpm == pytest.approx(120, rel=0.01)
+    phase = np.mod((result.beat_times_s - start_s) / 0.5, 1.0)
+    assert np.median(np.minimum(phase, 1.0 - phase)) < 0.1

@@ -53,7 +53,12 @@ def run(args: argparse.Namespace) -> int:
     if not files:
         raise Usage("no audio files found in " + ", ".join(args.paths))
     results = measure_many(
-        files, jobs=args.jobs, bpm=not args.no_bpm, key=not args.no_key, progress=progress(args)
+        files,
+        jobs=args.jobs,
+        errors="return",
+        bpm=not args.no_bpm,
+        key=not args.no_key,
+        progress=progress(args),
     )
     records: list[dict[str, Any]] = []
     failures: list[tuple[str, str]] = []

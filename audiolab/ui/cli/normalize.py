@@ -39,21 +39,64 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     normalize.add_argument("--bit-depth", choices=list(BIT_DEPTHS), default="PCM_16")
     normalize.add_argument("--tolerance", type=float, default=0.5, help="LU (default 0.5)")
     normalize.add_argument("--jobs", type=int, default=None, help="processes (default: all cores)")
+    _add_format_options(normalize)
     normalize.set_defaults(handler=run)
+
+
+def _add_format_options(normalize: argparse.ArgumentParser) -> None:
+    """``--format`` and ``--shared-gain`` (the writer's options)."""
+    normalize.add_argument(
+        "--format",
+        choices=["wav", "flac", "ogg", "opus", "mp3"],
+        default=None,
+        help="file format with -o (default wav)",
+    )
+    normalize.add_argument(
+        "--shared-gain",
+        action="store_true",
+        help="one gain for all inputs (the loudest meets the target; relative loudness kept)",
+    )
+
+
+def _export_options(args: argparse.Namespace, options: dict[str, Any]) -> dict[str, Any]:
+    """The options with the format asked for (lossy formats have no bit depth)."""
+    if args.format is None:
+        return options
+    if args.in_place:
+        raise Usage("--format is for -o OUTDIR; --in-place keeps each file's format")
+    lossy = args.format in ("ogg", "opus", "mp3")
+    return {**options, "format": args.format, **({"bit_depth": None} if lossy else {})}
+
+
+def _shared(plan: list[tuple[str, str]], options: dict[str, Any], args: argparse.Namespace) -> Any:
+    """Every input read, then exported at one shared gain (results in plan order)."""
+    import soundfile as sf
+
+    from audiolab.export import export_batch
+
+    audios, rates = [], set()
+    for source, _ in plan:
+        audio, sr = sf.read(source, dtype="float64", always_2d=True)
+        audios.append(audio.T)
+        rates.add(int(sr))
+    if len(rates) > 1:
+        raise AudioError(f"--shared-gain needs one sample rate, got {sorted(rates)} Hz")
+    return export_batch(audios, [d for _, d in plan], rates.pop() if rates else 32000,
+                        gain="shared", errors="return", jobs=args.jobs, **options)  # fmt: skip
 
 
 def _normalize_one(source: str, destination: str, options: dict[str, Any]) -> Any:
     """Read any file soundfile reads and export it normalized (runs in a worker)."""
     import soundfile as sf
 
-    from audiolab.export import export_wav
+    from audiolab.export import export
 
     try:
         audio, sr = sf.read(source, dtype="float64", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
         raise AudioError(f"{source}: cannot read audio ({err})") from None
     try:
-        return export_wav(audio.T, destination, sr, **options)
+        return export(audio.T, destination, sr, **{"format": "wav", **options})
     except AudioError as err:
         raise AudioError(f"{source}: {err}") from None
 
@@ -89,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             destination = source
         else:
             relative = source.relative_to(folder) if folder else Path(source.name)
-            destination = Path(args.output) / relative.with_suffix(".wav")
+            destination = Path(args.output) / relative.with_suffix(f".{args.format or 'wav'}")
             if destination.resolve() in inputs:
                 failures.append(
                     (str(source), f"output {destination} is an input; use --in-place to rewrite it")
@@ -100,13 +143,17 @@ def run(args: argparse.Namespace) -> int:
                 continue
         taken.add(destination.resolve())
         plan.append((str(source), str(destination)))
-    results = run(
-        _normalize_one,
-        [(s, d, options) for s, d in plan],
-        jobs=args.jobs,
-        progress=progress(args),
-        desc="normalize",
-    )
+    options = _export_options(args, options)
+    if args.shared_gain:
+        results = _shared(plan, options, args)
+    else:
+        results = run(
+            _normalize_one,
+            [(s, d, options) for s, d in plan],
+            jobs=args.jobs,
+            progress=progress(args),
+            desc="normalize",
+        )
     rows = []
     off_target = 0
     for (input_path, output_path), result in zip(plan, results, strict=True):

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print(table(rows, ["job", "status", "created (UTC)", "LUFS", "BPM", "key", "prompt"]))
         return 0
     if args.action == "stats":
-        print(json.dumps(store.get_storage_stats(), indent=2))
+        print(json.dumps(store.stats(), indent=2))
         return 0
     if args.action == "verify":
         report = store.verify(repair=args.repair)
@@ -76,11 +76,11 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0 if report.ok or report.repaired else 1
     # cleanup
-    old = store.cleanup_old_files(days_old=args.days, dry_run=not args.yes)
+    old = store.cleanup(args.days, dry_run=not args.yes)
     for path in old:
         print(("deleted " if args.yes else "would delete ") + str(path))
     if args.yes:
-        store.cleanup_empty_directories()
+        store.remove_empty_folders()
     else:
         print(f"dry run: {len(old)} files older than {args.days:g} days; add --yes to delete them")
     return 0

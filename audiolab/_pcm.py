@@ -1,0 +1,309 @@
+"""Lossless files (WAV, FLAC): quantized, written, measured, tagged and read back.
+
+Quantization: ``PCM_16`` gets TPDF dither (the difference of two uniform
+random values of one LSB each, from a seeded generator, so exports are
+reproducible; samples that are exactly zero, digital silence, stay zero);
+``PCM_24`` and ``PCM_32`` are rounded (their noise floor is far below
+anything audible); ``FLOAT`` is written as 32-bit float. A sample at +1.0
+is written as the largest positive integer (the usual reading of full
+scale); any sample beyond full scale would be clipped and is counted: the
+writer refuses to clip audio it was given as it is, and a normalized signal
+never gets there (its true peak is under a ceiling of at most 0 dBTP).
+
+The file is written while its samples are measured (in a second thread),
+then, for WAV, the BWF ``bext`` chunk with the file's loudness values is
+put before its ``data`` (:func:`audiolab._tags.insert_before_data`), then
+the file is read back: it must hold exactly the quantized samples, or what
+it holds is measured instead.
+
+Examples
+--------
+>>> import numpy as np
+>>> data, clipped = quantize(np.array([[0.5, -1.0, 1.0, 1.5]]), "PCM_16", seed=0)
+>>> data[:, 0].tolist(), clipped
+([16384, -32768, 32767, 32767], 1)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from audiolab import loudness
+from audiolab._files import Temporaries, from_libsndfile, naming
+from audiolab._formats import Format, encode
+from audiolab._tags import bext_chunk, insert_before_data
+from audiolab.loudness.gating import to_db
+from audiolab.policy import BIT_DEPTHS
+
+__all__ = ["Measured", "Written", "measure_file_samples", "quantize", "write_lossless"]
+
+#: Frames quantized at a time: every step of the chunk stays in cache.
+_QUANTIZE_FRAMES = 1 << 14
+#: What soundfile is given (and reads back) for each bit depth.
+_SAMPLE_TYPES = {"PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32, "FLOAT": np.float32}
+_BITS = {"PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32}
+
+
+def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, int]:
+    """The samples of the file: soundfile's (frames, channels) data, and the clipped count.
+
+    ``audio`` (float64, channels-first, the caller's own copy) is overwritten
+    with the same samples as soundfile will read them back (full scale 1.0),
+    which is what the file's loudness is then measured on.
+
+    The frames are converted a cache-sized chunk at a time: scaled, dithered
+    (PCM_16), rounded, written back, and interleaved into the output. The
+    dither of a sample is the difference of the two 16-bit halves of one
+    32-bit word from the seeded PCG64 generator, divided by 65536: triangular
+    between -1 and 1 LSB.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.25, -0.5], [0.0, 1.0]])
+    >>> data, clipped = quantize(x, "PCM_24", seed=0)
+    >>> (data // 256).tolist(), clipped
+    ([[2097152, 0], [-4194304, 8388607]], 0)
+    """
+    scale = BIT_DEPTHS[bit_depth]
+    channels, n = audio.shape
+    data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
+    chunk = _QUANTIZE_FRAMES
+
+    def convert(stretch: tuple[int, int]) -> int:
+        begin, end = stretch
+        scratch = np.empty((channels, chunk))
+        words = np.empty(channels * chunk, dtype=np.uint32)
+        bits = np.random.PCG64(seed)
+        bits.advance(begin * channels // 2)  # chunks hold an even number of samples
+        clipped = 0
+        for start in range(begin, end, chunk):
+            frames = slice(start, min(start + chunk, end))
+            m = frames.stop - start
+            block = scratch[:, :m]
+            np.multiply(audio[:, frames], scale or 1.0, out=block)
+            if bit_depth == "PCM_16":  # TPDF dither
+                drawn = words[: channels * m].reshape(channels, m)
+                raw = bits.random_raw(-(-drawn.size // 2)).view(np.uint32)
+                drawn.reshape(-1)[...] = raw[: drawn.size]
+                dither = (drawn & 0xFFFF).view(np.int32) - (drawn >> 16).view(np.int32)
+                silent = block == 0.0
+                if silent.any():
+                    dither[silent] = 0  # digital silence stays silent
+                block += dither * (1.0 / 65536.0)
+            if scale is None:  # 32-bit float: what float32 holds
+                rounded: np.ndarray = block.astype(np.float32)
+                audio[:, frames] = rounded
+            else:
+                np.rint(block, out=block)
+                if block.max() > scale - 1 or block.min() < -scale:
+                    # +full scale (+1.0) is the largest integer; beyond either end is a clip
+                    clipped += int(np.count_nonzero(block > scale))
+                    clipped += int(np.count_nonzero(block < -scale))
+                    np.clip(block, -scale, scale - 1, out=block)
+                np.multiply(block, 1.0 / scale, out=audio[:, frames])
+                if bit_depth == "PCM_24":  # soundfile takes them in the top bits of an int32
+                    block *= 256.0
+                rounded = block.astype(data.dtype)
+            _interleave(rounded, data[frames])
+        return clipped
+
+    return data, convert((0, n))
+
+
+def _interleave(rows: np.ndarray, out: np.ndarray) -> None:
+    """``out[...] = rows.T`` for (channels, frames) rows into C-ordered (frames, channels).
+
+    Stereo is packed as pairs into words twice as wide (contiguous, where the
+    transposed copy is strided).
+    """
+    if rows.shape[0] != 2:
+        out[...] = rows.T
+        return
+    half = {2: np.uint16, 4: np.uint32}[rows.itemsize]
+    whole = {2: np.uint32, 4: np.uint64}[rows.itemsize]
+    packed = rows[0].view(half).astype(whole)
+    packed |= rows[1].view(half).astype(whole) << (8 * rows.itemsize)
+    out.reshape(-1).view(whole)[...] = packed
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The loudness values of a file's samples (None where they cannot be measured)."""
+
+    lufs: float | None
+    true_peak_dbtp: float
+    loudness_range_lu: float | None = None
+    max_momentary_lufs: float | None = None
+    max_short_term_lufs: float | None = None
+
+
+def measure_file_samples(samples: np.ndarray, rate: int, signal: Any = None) -> Measured:
+    """Measure the samples a file holds (float, full scale 1.0).
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        (channels, samples), as the file reads back.
+    rate : int
+    signal : loudness.Analysis, optional
+        The analysis of these samples before quantization, when there is one:
+        its energies give the loudness values (quantization moves them by less
+        than 0.001 LU above the absolute gate); the true peak is always
+        measured on ``samples``.
+
+    Returns
+    -------
+    Measured
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = measure_file_samples(0.5 * np.hanning(801)[np.newaxis], 8000)  # 0.1 s
+    >>> round(m.true_peak_dbtp, 2), m.lufs
+    (-6.02, None)
+    """
+    peaks = loudness.truepeak.peaks(samples, rate)
+    if samples.shape[1] < round(loudness.MOMENTARY_S * rate):
+        return Measured(None, to_db(peaks[1]))
+    if signal is None:
+        signal = loudness.analyse(samples, rate)
+    # the analysis's energies, with the peaks of the file's own samples
+    of_file = loudness.Analysis(samples, rate, signal.bounds, signal.energy, peaks=peaks)
+    report = loudness.report_of(of_file)
+    return Measured(
+        report.integrated_lufs,
+        report.true_peak_dbtp,
+        report.loudness_range_lu,
+        report.max_momentary_lufs,
+        report.max_short_term_lufs,
+    )
+
+
+@dataclass(frozen=True)
+class Written:
+    """A lossless file written under a temporary name, and what it measures."""
+
+    temporary: Path
+    frames: int
+    channels: int
+    measured: Measured
+    clipped: int
+
+
+def _encode(
+    temporaries: Temporaries,
+    data: np.ndarray,
+    rate: int,
+    fmt: Format,
+    subtype: str,
+    tags: Mapping[str, str] | None,
+) -> Path:
+    import soundfile as sf
+
+    temporary, fd = temporaries.new()
+    try:
+        encode(fd, data, rate, fmt, subtype, tags=tags)
+    except sf.LibsndfileError as err:
+        raise from_libsndfile(err, temporaries.final, data.nbytes + (1 << 16)) from err
+    finally:
+        os.close(fd)
+    return temporary
+
+
+def write_lossless(
+    samples: np.ndarray,
+    rate: int,
+    fmt: Format,
+    subtype: str,
+    temporaries: Temporaries,
+    *,
+    dither_seed: int = 0,
+    tags: Mapping[str, str] | None = None,
+    description: str = "",
+    signal: Any = None,
+) -> Written:
+    """Quantize ``samples`` (overwritten) and write them as ``fmt``, tagged and verified.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        float64 (channels, samples), the caller's own copy.
+    rate : int
+    fmt : Format
+        WAV or FLAC.
+    subtype : str
+        Its bit depth.
+    temporaries : Temporaries
+        Where the file is made (the caller commits :attr:`Written.temporary`).
+    dither_seed : int
+        Of the PCM_16 dither.
+    tags : mapping, optional
+        soundfile string fields.
+    description : str
+        The bext description (WAV).
+    signal : loudness.Analysis, optional
+        The analysis of ``samples`` before quantization (see
+        :func:`measure_file_samples`).
+
+    Returns
+    -------
+    Written
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from audiolab._formats import FORMATS
+    >>> from audiolab.testing import programme
+    >>> with Temporaries(os.path.join(tempfile.mkdtemp(), "a.wav")) as temporaries:
+    ...     written = write_lossless(programme(1.0, 8000), 8000, FORMATS["WAV"], "PCM_16",
+    ...                              temporaries)
+    ...     temporaries.commit(written.temporary)
+    >>> written.frames, written.channels, written.clipped
+    (8000, 2, 0)
+    """
+    import soundfile as sf
+
+    data, clipped = quantize(samples, subtype, dither_seed)
+    if clipped:  # the file is not the analysed signal quantized: measure what it holds
+        signal = None
+    with ThreadPoolExecutor(1) as pool:  # written while its samples are measured
+        writing = pool.submit(_encode, temporaries, data, rate, fmt, subtype, tags)
+        measured = measure_file_samples(samples, rate, signal)
+        temporary = writing.result()
+    if fmt.name == "WAV":
+        chunk = bext_chunk(
+            description=description,
+            rate=rate,
+            bits=_BITS[subtype],
+            channels=data.shape[1],
+            loudness_lufs=measured.lufs,
+            loudness_range_lu=measured.loudness_range_lu,
+            true_peak_dbtp=measured.true_peak_dbtp,
+            max_momentary_lufs=measured.max_momentary_lufs,
+            max_short_term_lufs=measured.max_short_term_lufs,
+            floating=subtype == "FLOAT",
+        )
+        plain, (temporary, fd) = temporary, temporaries.new()
+        os.close(fd)
+        try:
+            insert_before_data(plain, temporary, chunk)
+        except OSError as err:
+            raise naming(err, temporaries.final) from err
+        temporaries.discard(plain)
+    with sf.SoundFile(temporary) as f:  # read back: it must hold what was measured
+        facts = (f.samplerate, f.channels, f.subtype, f.frames)
+        back = f.read(dtype=data.dtype, always_2d=True)
+    if facts != (rate, data.shape[1], subtype, data.shape[0]):  # pragma: no cover
+        raise OSError(f"{temporaries.final}: reads back as {facts}, not as written")
+    if not np.array_equal(back, data):  # it would be a bug in libsndfile or the disk
+        held = np.ascontiguousarray(sf.read(temporary, always_2d=True)[0].T)
+        measured = measure_file_samples(held, rate)
+    return Written(temporary, data.shape[0], data.shape[1], measured, clipped)
