@@ -145,7 +145,9 @@ class Measured:
     max_short_term_lufs: float | None = None
 
 
-def measure_file_samples(samples: np.ndarray, rate: int, signal: Any = None) -> Measured:
+def measure_file_samples(
+    samples: np.ndarray, rate: int, signal: Any = None, bits: str | None = None
+) -> Measured:
     """Measure the samples a file holds (float, full scale 1.0).
 
     Parameters
@@ -157,7 +159,10 @@ def measure_file_samples(samples: np.ndarray, rate: int, signal: Any = None) -> 
         The analysis of these samples before quantization, when there is one:
         its energies give the loudness values (quantization moves them by less
         than 0.001 LU above the absolute gate); the true peak is always
-        measured on ``samples``.
+        measured on ``samples``, from the blocks the limiter's bounds leave
+        (when it made the signal: ``signal.point_bounds``).
+    bits : str, optional
+        The subtype the samples were quantized to (for those bounds).
 
     Returns
     -------
@@ -170,7 +175,16 @@ def measure_file_samples(samples: np.ndarray, rate: int, signal: Any = None) -> 
     >>> round(m.true_peak_dbtp, 2), m.lufs
     (-6.02, None)
     """
-    peaks = loudness.truepeak.peaks(samples, rate)
+    if signal is not None and signal.point_bounds is not None and bits is not None:
+        # the limiter bounded every block of points: the file's true peak, exact, from
+        # the few blocks that can hold it (quantization moves a point by at most the
+        # interpolator's gain times the largest error of a sample)
+        scale = BIT_DEPTHS[bits]
+        error = 2.0**-24 if scale is None else (1.5 if bits == "PCM_16" else 0.5) / scale
+        slack = error * (loudness.truepeak.interpolation_gain(rate) + 1.0)
+        peaks = loudness.truepeak.bounded_peaks(samples, rate, signal.point_bounds + slack)
+    else:
+        peaks = loudness.truepeak.peaks(samples, rate)
     if samples.shape[1] < round(loudness.MOMENTARY_S * rate):
         return Measured(None, to_db(peaks[1]))
     if signal is None:
@@ -276,7 +290,7 @@ def write_lossless(
         signal = None
     with ThreadPoolExecutor(1) as pool:  # written while its samples are measured
         writing = pool.submit(_encode, temporaries, data, rate, fmt, subtype, tags)
-        measured = measure_file_samples(samples, rate, signal)
+        measured = measure_file_samples(samples, rate, signal, subtype)
         temporary = writing.result()
     if fmt.name == "WAV":
         chunk = bext_chunk(

@@ -299,7 +299,9 @@ class Limiter:
             operation(x[:, begin:end], curve[offset : offset + end - begin], out=out[:, begin:end])
         return out
 
-    def true_peak(self, limited: np.ndarray, block: np.ndarray) -> tuple[float, float]:
+    def true_peak(
+        self, limited: np.ndarray, block: np.ndarray
+    ) -> tuple[tuple[float, float], np.ndarray]:
         """Sample and true peak of what :meth:`apply` made, exact, from few of its blocks.
 
         The value of a point of the limited signal is the taps times the gain
@@ -324,12 +326,13 @@ class Limiter:
 
         Returns
         -------
-        sample_peak, true_peak : float
-            Amplitudes.
+        peaks : tuple of float
+            Sample and true peak, amplitudes.
+        cover : numpy.ndarray
+            The bound of every block of 64 points (for
+            :func:`audiolab.loudness.truepeak.bounded_peaks` of a signal close to
+            this one: the file it is quantized into).
         """
-        if truepeak.oversampling_factor(self.sample_rate) == 1:
-            peak = max(float(limited.max()), -float(limited.min()))
-            return peak, peak
         n, step, size = self.n_samples, self.step, truepeak.POINTS_PER_BLOCK
         envelope = np.maximum(self.block_peak, self.floor)
         # the gain within block b lies between the centres either side of it
@@ -347,17 +350,7 @@ class Limiter:
         reach[1 : 1 + len(bound)] = bound[: n_points * per]
         cover = reach[: n_points * per].reshape(n_points, per).max(axis=1)  # 64 B - 1 ..
         np.maximum(cover, reach[per::per], out=cover)  # .. 64 B + 63
-        order = np.argsort(-cover, kind="stable")
-        sample = max(float(limited.max()), -float(limited.min()))
-        true = sample
-        for first in range(0, len(order), _TRUE_PEAK_BATCH):
-            chosen = order[first : first + _TRUE_PEAK_BATCH]
-            if cover[chosen[0]] <= true:
-                break
-            for channel in limited:
-                values = truepeak.block_points(channel, self.sample_rate, chosen)
-                true = max(true, float(values.max()), -float(values.min()))
-        return sample, true
+        return truepeak.bounded_peaks(limited, self.sample_rate, cover), cover
 
 
 _TRUE_PEAK_BATCH = 64  # blocks of points interpolated at a time

@@ -209,9 +209,10 @@ def _solve_gain(
 
 def _limited_pass(
     limiter: Limiter, gain_db: float, ceiling_db: float, release: Release, *, in_place: bool
-) -> tuple[np.ndarray, np.ndarray, float, tuple[float, float]]:
-    """The samples after the gain and the limiter, the block gains, the reduction and the
-    peaks (``in_place``: written over the limiter's samples).
+) -> tuple[np.ndarray, np.ndarray, float, tuple[float, float], np.ndarray]:
+    """The samples after the gain and the limiter, the block gains, the reduction, the
+    peaks and the bound of every block of points (``in_place``: written over the
+    limiter's samples).
 
     The peaks are measured exactly (:meth:`audiolab.limiter.Limiter.true_peak`).
     The smooth gain can let an inter-sample peak through by a little: then the
@@ -223,13 +224,13 @@ def _limited_pass(
     out = limiter.samples if in_place else np.empty_like(limiter.samples)
     for _ in range(4):
         out, block = limiter.apply(gain, 10.0 ** (aim_db / 20.0), release, out=out)
-        peaks = limiter.true_peak(out, block)
+        peaks, cover = limiter.true_peak(out, block)
         if peaks[1] <= ceiling:
             break
         aim_db -= to_db(peaks[1]) - ceiling_db + 0.001
         if in_place:
             limiter.remove(out, block)  # the samples again, for another try
-    return out, block, -to_db(float(block.min()) / gain), peaks
+    return out, block, -to_db(float(block.min()) / gain), peaks, cover
 
 
 def limit_to_target(
@@ -307,11 +308,11 @@ def limit_to_target(
             if at.history and abs(gain - at.history[-1][0]) < 0.005:
                 break  # no nearer than the last pass
             in_place = consume and not made
-            samples, block, reduction, peaks = _limited_pass(
+            samples, block, reduction, peaks, cover = _limited_pass(
                 limiter, gain, ceiling_db, release, in_place=in_place
             )
             measured = analyse(samples, rate)
-            measured.known_peaks(peaks)
+            measured.known_peaks(peaks, cover)
             lufs = measured.integrated()
             made.append(Limited(measured, gain, reduction, release))
             if lufs >= target_lufs:  # the trim goes down: the ceiling holds

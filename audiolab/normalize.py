@@ -174,8 +174,10 @@ def normalize_analysis(
         Measure the result's true peak (and report it), or only check that it
         is under the ceiling (and report the ceiling) where a plain gain is
         enough; when the limiter acts, its result is measured either way
-        (exactly, from the few blocks where its gain moves). ``'unchecked'``
-        (the writer's: it measures the file it writes) is ``'check'``.
+        (exactly, from the few blocks where its gain moves; the bounds it
+        leaves, ``point_bounds``, let the writer measure the file's true peak
+        from those blocks only). ``'unchecked'`` (the writer's, which measures
+        the file it writes) is ``'check'``.
 
     Returns
     -------
@@ -249,7 +251,8 @@ def normalize_analysis(
             raise AssertionError("the limiter made no pass")
         out, gain_db, reduction = found.signal, found.gain_db, found.reduction_db
     output_lufs = out.integrated()
-    peak_db = to_db(out.peaks()[1]) if peak == "measure" or not fits else ceiling_db
+    known = peak == "measure" or not fits
+    peak_db = to_db(out.peaks()[1]) if known else ceiling_db
     reached = abs(target_lufs - output_lufs) <= REACHED_LU and peak_db <= true_peak_db
     message = None
     if not reached:

@@ -84,12 +84,16 @@ class Analysis:
         bounds: np.ndarray,
         energy: np.ndarray,
         peaks: tuple[float, float] | None = None,
+        point_bounds: np.ndarray | None = None,
     ) -> None:
         self.samples = samples
         self.sample_rate = sample_rate
         self.bounds = bounds
         self.energy = energy
         self._peaks = peaks
+        #: An upper bound of every block of 64 interpolated points, when the limiter
+        #: made this signal (:func:`audiolab.loudness.truepeak.bounded_peaks`).
+        self.point_bounds = point_bounds
         self._cumulative: np.ndarray | None = None
 
     @property
@@ -126,18 +130,36 @@ class Analysis:
         if samples is None:
             samples = self.samples * gain
         peaks = None if self._peaks is None else (self._peaks[0] * gain, self._peaks[1] * gain)
-        return Analysis(samples, self.sample_rate, self.bounds, self.energy * gain**2, peaks)
+        bounds = None if self.point_bounds is None else self.point_bounds * gain
+        return Analysis(
+            samples, self.sample_rate, self.bounds, self.energy * gain**2, peaks, bounds
+        )
 
-    def known_peaks(self, peaks: tuple[float, float] | None) -> None:
+    def known_peaks(
+        self, peaks: tuple[float, float] | None, point_bounds: np.ndarray | None = None
+    ) -> None:
         """Record the sample and true peak of the samples, measured elsewhere (None: not known).
 
         Parameters
         ----------
         peaks : tuple of float or None
             Amplitudes.
+        point_bounds : numpy.ndarray, optional
+            An upper bound of every block of 64 interpolated points.
         """
         if peaks is not None:
             self._peaks = peaks
+        if point_bounds is not None:
+            self.point_bounds = point_bounds
+
+    def peaks_if_known(self) -> tuple[float, float] | None:
+        """The sample and true peak if they were measured (or recorded), else None.
+
+        Returns
+        -------
+        tuple of float or None
+        """
+        return self._peaks
 
     def peaks(self) -> tuple[float, float]:
         """Sample peak and true peak of the samples, as amplitudes (measured once).
