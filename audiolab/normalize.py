@@ -174,10 +174,11 @@ def normalize_analysis(
         Measure the result's true peak (and report it), or only check that it
         is under the ceiling (and report the ceiling) where a plain gain is
         enough; when the limiter acts, its result is measured either way
-        (exactly, from the few blocks where its gain moves; the bounds it
-        leaves, ``point_bounds``, let the writer measure the file's true peak
-        from those blocks only). ``'unchecked'`` (the writer's, which measures
-        the file it writes) is ``'check'``.
+        (exactly, from the few blocks where its gain moves). A measured result
+        carries a bound of every block of its points (``point_bounds``): the
+        writer measures the file's true peak, exactly, from the few blocks
+        those leave. ``'unchecked'`` (the writer's, which measures the file it
+        writes) is ``'measure'``.
 
     Returns
     -------
@@ -236,8 +237,8 @@ def normalize_analysis(
     passes, reduction, why = 1, 0.0, ""
     x = source.samples
     fits = max(float(x.max()), -float(x.min())) <= level  # else a sample is over: limit
-    if fits and peak == "measure":
-        source.known_peaks(truepeak.peaks(x, rate))
+    if fits and peak in ("measure", "unchecked"):
+        source.known_peaks(*truepeak.covered_peaks(x, rate))
         fits = source.peaks()[1] <= level
     elif fits:
         fits = not truepeak.exceeds(x, rate, level)
@@ -251,7 +252,7 @@ def normalize_analysis(
             raise AssertionError("the limiter made no pass")
         out, gain_db, reduction = found.signal, found.gain_db, found.reduction_db
     output_lufs = out.integrated()
-    known = peak == "measure" or not fits
+    known = peak in ("measure", "unchecked") or not fits
     peak_db = to_db(out.peaks()[1]) if known else ceiling_db
     reached = abs(target_lufs - output_lufs) <= REACHED_LU and peak_db <= true_peak_db
     message = None

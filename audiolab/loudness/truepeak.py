@@ -50,6 +50,7 @@ __all__ = [
     "block_points",
     "bounded_peaks",
     "channel_peaks",
+    "covered_peaks",
     "envelope",
     "exceeds",
     "interpolation_gain",
@@ -143,6 +144,8 @@ class PeakSearch:
         self.window_max = window_max
         self.sample_peak = float(window_max.max())
         threshold = max(floor, self.sample_peak) if above_samples else floor
+        self.threshold = threshold
+        self.cover: np.ndarray | None = None
         self.bound = np.zeros(0)
         self.candidates = np.zeros(0, dtype=np.int64)
         if factor == 1:
@@ -213,7 +216,22 @@ class PeakSearch:
                 break
             values = self.interpolate(self.candidates[chosen])
             peak = max(peak, float(values.max()), -float(values.min()))
+            if self.cover is not None:  # these blocks' points, exactly
+                self.cover[self.candidates[chosen]] = np.abs(values).max(axis=(1, 2))
         return peak
+
+    def covering(self) -> np.ndarray:
+        """Start recording a bound of every block's points: the threshold, a candidate's
+        bound, and, once :meth:`largest` has interpolated it, the block's exact largest.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per block, filled in by :meth:`largest`.
+        """
+        self.cover = np.full(self.n_blocks, self.threshold)
+        self.cover[self.candidates] = self.bound
+        return self.cover
 
     def point_peaks(self, chosen: np.ndarray) -> np.ndarray:
         """The largest |interpolated value| of every point of the blocks ``chosen``.
@@ -281,6 +299,46 @@ def peaks(x: np.ndarray, sr: int) -> tuple[float, float]:
     """
     found = per_channel(lambda c: channel_peaks(x[c], sr), x.shape[0])
     return max(s for s, _ in found), max(t for _, t in found)
+
+
+def covered_peaks(x: np.ndarray, sr: int) -> tuple[tuple[float, float], np.ndarray]:
+    """:func:`peaks`, and a bound of every block of 64 points that :func:`bounded_peaks` takes.
+
+    The exact largest of the blocks the search interpolated, the search's bound
+    of the others; over the channels.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float64 (channels, samples).
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    peaks : tuple of float
+        Sample and true peak, amplitudes.
+    cover : numpy.ndarray
+        One bound per block of points.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0, 1.0, 0.0]])
+    >>> (sample, true), cover = covered_peaks(x, 48000)
+    >>> bool(cover.max() == true), bounded_peaks(x, 48000, cover)[1] == true
+    (True, True)
+    """
+
+    def channel(c: int) -> tuple[float, float, np.ndarray]:
+        search = PeakSearch(x[c], sr, 0.0, above_samples=True)
+        cover = search.covering()
+        return search.sample_peak, search.largest(), cover
+
+    found = per_channel(channel, x.shape[0])
+    cover = found[0][2]
+    for _, _, other in found[1:]:
+        np.maximum(cover, other, out=cover)
+    return (max(s for s, _, _ in found), max(t for _, t, _ in found)), cover
 
 
 def bounded_peaks(x: np.ndarray, sr: int, cover: np.ndarray) -> tuple[float, float]:

@@ -100,3 +100,23 @@ def test_the_block_envelope_is_the_envelope_at_its_largest_above_the_floor(
     np.testing.assert_array_equal(got[above], expected[above])
     samples = np.maximum.reduceat(np.abs(x).max(axis=0), np.arange(0, n, step))
     assert np.all(got[~above] <= floor) and np.all(got >= samples)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 5000),
+    sr=st.sampled_from([8000, 32000, 48000, 96000, 192000]),
+    sparse=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_the_bounds_of_a_search_serve_a_signal_close_to_it(
+    n: int, sr: int, sparse: bool, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, n)) * ((rng.random((2, n)) < 0.05) if sparse else 1.0)
+    (sample, true), cover = truepeak.covered_peaks(x, sr)
+    assert (sample, true) == truepeak.peaks(x, sr)
+    # a quantized copy: each sample moved by at most 1e-3
+    close = x + rng.uniform(-1e-3, 1e-3, x.shape)
+    slack = 1e-3 * (truepeak.interpolation_gain(sr) + 1)
+    assert truepeak.bounded_peaks(close, sr, cover + slack) == truepeak.peaks(close, sr)
