@@ -182,7 +182,10 @@ def measure_file_samples(
         scale = BIT_DEPTHS[bits]
         error = 2.0**-24 if scale is None else (1.5 if bits == "PCM_16" else 0.5) / scale
         slack = error * (loudness.truepeak.interpolation_gain(rate) + 1.0)
-        peaks = loudness.truepeak.bounded_peaks(samples, rate, signal.point_bounds + slack)
+        reached = signal.peaks()[1] - slack  # the file's true peak reaches at least this
+        peaks = loudness.truepeak.bounded_peaks(
+            samples, rate, signal.point_bounds + slack, at_least=reached
+        )
     else:
         peaks = loudness.truepeak.peaks(samples, rate)
     if samples.shape[1] < round(loudness.MOMENTARY_S * rate):

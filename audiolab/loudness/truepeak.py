@@ -341,7 +341,9 @@ def covered_peaks(x: np.ndarray, sr: int) -> tuple[tuple[float, float], np.ndarr
     return (max(s for s, _, _ in found), max(t for _, t, _ in found)), cover
 
 
-def bounded_peaks(x: np.ndarray, sr: int, cover: np.ndarray) -> tuple[float, float]:
+def bounded_peaks(
+    x: np.ndarray, sr: int, cover: np.ndarray, at_least: float = 0.0
+) -> tuple[float, float]:
     """Sample and true peak of validated audio, given a bound on every block of its points.
 
     ``cover[b]`` is at least the magnitude of every point of block ``b``
@@ -357,6 +359,9 @@ def bounded_peaks(x: np.ndarray, sr: int, cover: np.ndarray) -> tuple[float, flo
         Sample rate in Hz.
     cover : numpy.ndarray
         One upper bound per block of 64 points (``ceil((samples + 1) / 64)``).
+    at_least : float
+        A value the true peak is known to reach: blocks bounded by it are not
+        read (should the true peak not reach it after all, every block is).
 
     Returns
     -------
@@ -376,11 +381,13 @@ def bounded_peaks(x: np.ndarray, sr: int, cover: np.ndarray) -> tuple[float, flo
     order = np.argsort(-cover, kind="stable")
     for first in range(0, len(order), _PEAK_BATCH // 4):
         chosen = order[first : first + _PEAK_BATCH // 4]
-        if cover[chosen[0]] <= true:
+        if cover[chosen[0]] <= max(true, at_least):
             break
         for channel in x:
             values = block_points(channel, sr, chosen)
             true = max(true, float(values.max()), -float(values.min()))
+    if true < at_least:  # not reached after all: what the pruning relied on is wrong
+        return bounded_peaks(x, sr, cover)
     return sample, true
 
 
