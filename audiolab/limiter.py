@@ -1,7 +1,7 @@
 """A look-ahead true-peak limiter, offline: no latency, the gain shaped from the whole signal.
 
 The gain comes from the true-peak envelope (the oversampled magnitude around
-every sample, :func:`audiolab.loudness.truepeak.envelope`) in four steps:
+every sample, :func:`audiolab.loudness.envelope.envelope`) in four steps:
 
 1. the gain each sample needs, ``ceiling / envelope`` where that is under 1;
 2. the smallest of those within the look-ahead on either side (3 ms);
@@ -43,6 +43,7 @@ import numpy as np
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab._windows import between_centres, moving_average, sliding_minimum, window_reduce
 from audiolab.loudness import truepeak
+from audiolab.loudness.envelope import block_envelope
 
 __all__ = [
     "FAST_RELEASE_S",
@@ -120,7 +121,7 @@ class Limiter:
     sample_rate : int
         Hz.
     floor : float
-        The true-peak envelope (:func:`audiolab.loudness.truepeak.block_envelope`)
+        The true-peak envelope (:func:`audiolab.loudness.envelope.block_envelope`)
         is exact above this amplitude: the limiter is exact for
         every gain ``g`` and ceiling ``c`` with ``c / g >= floor``.
 
@@ -145,7 +146,7 @@ class Limiter:
         self.step = min(64, 1 << max(0, (ahead // 6).bit_length() - 1))
         self.reach = -(-ahead // self.step)  # the look-ahead in blocks
         #: The largest true-peak envelope value of every block of ``step`` samples.
-        self.block_peak = truepeak.block_envelope(samples, sample_rate, floor, self.step)
+        self.block_peak = block_envelope(samples, sample_rate, floor, self.step)
         self._inverse_peak = 1.0 / np.maximum(self.block_peak, 1e-300)
         self._index = np.arange(len(self.block_peak), dtype=np.float64)
         self._last: tuple[tuple[float, float, Release], np.ndarray] | None = None

@@ -16,8 +16,9 @@ The package, a room of its own:
   the validated signal with those energies, what is asked of it;
 * :mod:`~audiolab.loudness.interpolation`: the true-peak interpolator and
   how many times it oversamples at each rate;
-* :mod:`~audiolab.loudness.truepeak`: the oversampled peak, its "does it
-  exceed?" question and the envelope a limiter reads;
+* :mod:`~audiolab.loudness.truepeak`: the oversampled peak and its "does it
+  exceed?" question;
+* :mod:`~audiolab.loudness.envelope`: the envelope a limiter reads;
 * :mod:`~audiolab.loudness.meter`: the public functions, one question each;
 * :mod:`~audiolab.loudness.reporting`: :func:`report`, every answer from one pass.
 
@@ -25,7 +26,7 @@ For the normalizer and the writer (package-internal, on arrays that have
 passed the input gate): ``analyse(samples, sr)`` gives an ``Analysis``;
 ``Analysis.integrated()``, ``.gain_for(target)``, ``.scaled(gain_db)`` and
 ``.peaks()`` answer from it without filtering again; ``report_of(analysis)``
-is its :class:`LoudnessReport`; ``truepeak.exceeds`` and ``truepeak.block_envelope``
+is its :class:`LoudnessReport`; ``truepeak.exceeds`` and ``envelope.block_envelope``
 serve the limiter.
 
 Examples

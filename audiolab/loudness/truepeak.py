@@ -8,12 +8,12 @@ against a band-limited reference oversampled 16 times. The value is exactly that
 interpolating every point, but only the blocks of points that two cheap
 bounds cannot rule out are interpolated (:class:`PeakSearch`).
 
-Four questions are answered on validated ``(channels, samples)`` float64
+Three questions are answered on validated ``(channels, samples)`` float64
 arrays (the public, validating forms are in :mod:`audiolab.loudness.meter`):
 :func:`peaks` (sample and true peak), :func:`exceeds` (is the true peak
-above a level? what a limiter asks) and :func:`envelope` (the oversampled
-magnitude around every sample) or :func:`block_envelope` (its maximum over
-blocks of samples, which a limiter reads its gain from).
+above a level? what a limiter asks) and, given a bound of every block of
+points, :func:`bounded_peaks` (the exact value from the few blocks the bounds
+leave). The envelope a limiter reads is in :mod:`audiolab.loudness.envelope`.
 
 Examples
 --------
@@ -46,17 +46,16 @@ from audiolab.loudness.interpolation import (
 __all__ = [
     "POINTS_PER_BLOCK",
     "PeakSearch",
-    "block_envelope",
     "block_points",
     "bounded_peaks",
     "channel_peaks",
     "covered_peaks",
-    "envelope",
     "exceeds",
     "interpolation_gain",
     "interpolator",
     "oversampling_factor",
     "peaks",
+    "row_abs_max",
 ]
 
 _PEAK_BLOCK = POINTS_PER_BLOCK  # points per block in the search
@@ -78,17 +77,32 @@ def _window_abs_max(x: np.ndarray, width: int, count: int) -> np.ndarray:
         out[0] = np.abs(x[:head]).max()
     whole = min((n - head) // width, count - 1)
     if whole > 0:
-        out[1 : 1 + whole] = _row_abs_max(x[head : head + whole * width], width)
+        out[1 : 1 + whole] = row_abs_max(x[head : head + whole * width], width)
     rest = x[head + max(whole, 0) * width :]
     if len(rest) and 1 + whole < count:
         out[1 + whole] = np.abs(rest).max()
     return out
 
 
-def _row_abs_max(values: np.ndarray, width: int) -> np.ndarray:
+def row_abs_max(values: np.ndarray, width: int) -> np.ndarray:
     """max |values| over consecutive rows of ``width`` (``values.size`` a multiple).
 
     ``reduceat`` over the magnitudes, a piece of the signal at a time.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+    width : int
+
+    Returns
+    -------
+    numpy.ndarray
+        ``values.size // width`` maxima.
+
+    Examples
+    --------
+    >>> row_abs_max(np.array([1.0, -3.0, 2.0, 0.5]), 2)
+    array([3., 2.])
     """
     flat = values.reshape(-1)
     rows = flat.size // width
@@ -169,7 +183,7 @@ class PeakSearch:
             d2 = rows[:, :-2] + rows[:, 2:]
             d2 -= rows[:, 1:-1]
             d2 -= rows[:, 1:-1]
-            d2_max[batch] = _row_abs_max(d2, block)
+            d2_max[batch] = row_abs_max(d2, block)
         bound = near[promising] + d2_gain * np.maximum(d2_max[promising], d2_max[promising + 1])
         keep = bound > threshold
         self.candidates = promising[keep]
@@ -422,143 +436,3 @@ def exceeds(x: np.ndarray, sr: int, level: float) -> bool:
         return search.largest(stop_above=level, batch=_PEAK_BATCH // 4) > level
 
     return any(per_channel(channel, x.shape[0]))
-
-
-def envelope(x: np.ndarray, sr: int, floor: float = 0.0) -> np.ndarray:
-    """Largest oversampled magnitude around each sample of validated audio, over channels.
-
-    ``envelope[n]`` is the largest absolute value of the oversampled signal
-    between samples ``n - 1`` and ``n + 1`` in any channel. Only values above
-    ``floor`` are exact: where the oversampled signal provably stays at or
-    under it, the envelope holds the sample magnitudes.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        float64 (channels, samples).
-    sr : int
-        Sample rate in Hz.
-    floor : float
-        Amplitude.
-
-    Returns
-    -------
-    numpy.ndarray
-        (samples,).
-
-    Examples
-    --------
-    >>> envelope(np.array([[0.0, 1.0, 1.0, 0.0]]), 48000).round(2)  # rings between samples
-    array([0.94, 1.27, 1.27, 0.94])
-    """
-    n = x.shape[1]
-
-    def channel(c: int) -> np.ndarray:
-        search = PeakSearch(x[c], sr, floor, above_samples=False)
-        # samples -1 .. rows * 64 - 1: point p (block b = p // 64, column p % 64) lies
-        # between samples p - 1 and p, so both row views see it
-        rows = search.n_blocks
-        padded = np.zeros(rows * _PEAK_BLOCK + 1)
-        np.abs(x[c], out=padded[1 : n + 1])
-        at_point = padded[1:].reshape(rows, _PEAK_BLOCK)
-        before_point = padded[:-1].reshape(rows, _PEAK_BLOCK)
-        for first in range(0, search.candidates.size, _PEAK_BATCH):
-            chosen = search.candidates[first : first + _PEAK_BATCH]
-            values = search.point_peaks(chosen)  # points past the end read 0
-            at_point[chosen] = np.maximum(at_point[chosen], values)
-            before_point[chosen] = np.maximum(before_point[chosen], values)
-        return padded[1 : n + 1]
-
-    envelopes = per_channel(channel, x.shape[0])
-    out = envelopes[0]
-    for other in envelopes[1:]:
-        np.maximum(out, other, out=out)
-    return out
-
-
-def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarray:
-    """:func:`envelope` at its largest over every block of ``step`` samples, above a floor.
-
-    Where the largest value of :func:`envelope` over ``[k * step, (k + 1) *
-    step)`` (the last block may be shorter) is above ``floor`` the value is
-    exact; elsewhere it is at most ``floor`` and at least the block's sample
-    magnitudes. No per-sample array: blocks that cannot exceed the floor get
-    the largest sample magnitude of the windows the search has read anyway,
-    and only the candidate blocks of :class:`PeakSearch` are looked at closely,
-    their interpolated points going straight to the blocks of the two samples
-    beside them.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        float64 (channels, samples).
-    sr : int
-        Sample rate in Hz.
-    floor : float
-        Amplitude.
-    step : int
-        Samples per block: a power of two up to 64.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``ceil(samples / step)`` amplitudes.
-
-    Examples
-    --------
-    >>> x = np.array([[0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
-    >>> block_envelope(x, 48000, 0.0, 4).round(2)
-    array([1.27, 0.09])
-    """
-    if _PEAK_BLOCK % step:
-        raise ValueError(f"step must divide {_PEAK_BLOCK}, got {step}")
-    n = x.shape[1]
-    n_blocks = -(-n // step)
-    per = _PEAK_BLOCK // step  # blocks of samples per block of points
-    half = TRUE_PEAK_TAPS_PER_PHASE // 2
-    first_sample = np.arange(n_blocks) * step
-    # the windows of the search (from H samples before the start) that hold each block
-    windows = (first_sample + half) // _PEAK_BLOCK, (first_sample + step - 1 + half) // _PEAK_BLOCK
-
-    def samples_only(c: int) -> np.ndarray:  # not oversampled: the sample magnitudes
-        out = np.zeros(n_blocks)
-        whole = n // step
-        if whole:
-            out[:whole] = _row_abs_max(x[c, : whole * step], step)
-        if n > whole * step:
-            out[whole] = np.abs(x[c, whole * step :]).max()
-        return out
-
-    def channel(c: int) -> np.ndarray:
-        if oversampling_factor(sr) == 1:
-            return samples_only(c)
-        search = PeakSearch(x[c], sr, floor, above_samples=False)
-        wm = search.window_max
-        out = np.maximum(wm[windows[0]], wm[windows[1]])  # at least the samples' magnitudes
-        offsets = np.arange(per)
-        for first in range(0, search.candidates.size, _PEAK_BATCH):  # the samples, exactly
-            chosen = search.candidates[first : first + _PEAK_BATCH]
-            rows = np.abs(sample_rows(x[c], chosen * _PEAK_BLOCK, _PEAK_BLOCK))
-            blocks = chosen[:, np.newaxis] * per + offsets
-            inside = blocks < n_blocks
-            out[blocks[inside]] = rows.reshape(len(chosen), per, step).max(axis=2)[inside]
-        for first in range(0, search.candidates.size, _PEAK_BATCH):  # and the points
-            chosen = search.candidates[first : first + _PEAK_BATCH]
-            values = search.point_peaks(chosen)  # point 64 b + i lies between samples p - 1, p
-            blocks = chosen[:, np.newaxis] * per + offsets  # the blocks of samples p
-            # through sample p: points step j .. step j + step - 1 of the block of points
-            groups = values.reshape(len(chosen), per, step).max(axis=2)
-            inside = blocks < n_blocks
-            out[blocks[inside]] = np.maximum(out[blocks[inside]], groups[inside])
-            # through sample p - 1: point step j belongs to the block before
-            before = blocks - 1
-            inside = (before >= 0) & (before < n_blocks)
-            firsts = values[:, ::step]
-            out[before[inside]] = np.maximum(out[before[inside]], firsts[inside])
-        return out
-
-    found = per_channel(channel, x.shape[0])
-    result = found[0]
-    for other in found[1:]:
-        np.maximum(result, other, out=result)
-    return result
