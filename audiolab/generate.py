@@ -52,6 +52,7 @@ __all__ = [
     "clear_cache",
     "generate",
     "load_count",
+    "load_musicgen",
     "model_available",
     "preload",
 ]
@@ -157,6 +158,47 @@ def preload(
 
     place = _musicgen.resolve_device(device)
     _musicgen.load(model, place, _musicgen.resolve_dtype(dtype, place))
+
+
+def load_musicgen(
+    model: str = DEFAULT_MODEL, *, device: str | None = "cpu", dtype: Any = None
+) -> tuple[Any, Any]:
+    """MusicGen's network and tokenizer, from the cache :func:`generate` loads into.
+
+    For code that needs the model itself (``audiolab.evaluate`` embeds audio
+    with its EnCodec encoder) without a second copy in memory.
+
+    Parameters
+    ----------
+    model : str
+        Hub id or folder.
+    device : str, optional
+        ``"cpu"``, ``"cuda"``, ``"auto"``...
+    dtype : torch.dtype or str, optional
+        As for :func:`generate` (None: as saved).
+
+    Returns
+    -------
+    (MusicgenForConditionalGeneration, tokenizer)
+
+    Raises
+    ------
+    ModelNotAvailableError
+        The weights are not here and cannot be downloaded now.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from audiolab.testing import tiny_musicgen
+    >>> network, _ = load_musicgen(str(tiny_musicgen(tempfile.mkdtemp())))
+    >>> network.config.audio_encoder.sampling_rate
+    32000
+    """
+    from audiolab import _musicgen
+
+    place = _musicgen.resolve_device(device)
+    loaded = _musicgen.load(model, place, _musicgen.resolve_dtype(dtype, place))
+    return loaded.network, loaded.tokenizer
 
 
 def _number(name: str, value: Any, low: float, *, strict: bool = False) -> float:

@@ -24,8 +24,10 @@ The rooms: :mod:`~audiolab.store.schema` (the columns, declared once),
 :mod:`~audiolab.store.lifecycle` (begin, complete, fail, save, annotate),
 :mod:`~audiolab.store.lineage` (generate, regenerate, extend, lineage),
 :mod:`~audiolab.store.tree` (paths and the folder tree),
-:mod:`~audiolab.store.files` (file operations) and
-:mod:`~audiolab.store.verify` (the consistency check). :class:`Store` is
+:mod:`~audiolab.store.files` (file operations),
+:mod:`~audiolab.store.verify` (the consistency check),
+:mod:`~audiolab.store.trials` (listening tests' answers) and
+:mod:`~audiolab.store.exchange` (exports to datasets, CSV, Parquet, W&B). :class:`Store` is
 their sum; a new room is one more mixin in its bases.
 
 Examples
@@ -47,6 +49,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from audiolab.store.exchange import Exchange
 from audiolab.store.files import Files
 from audiolab.store.lineage import Lineage
 from audiolab.store.schema import (
@@ -58,6 +61,7 @@ from audiolab.store.schema import (
     Record,
     check_job_id,
 )
+from audiolab.store.trials import Trials
 from audiolab.store.verify import Verify, VerifyReport
 
 __all__ = [
@@ -74,7 +78,7 @@ __all__ = [
 ]
 
 
-class Store(Lineage, Verify, Files):
+class Store(Lineage, Verify, Files, Trials, Exchange):
     """Output tree and catalog of generations under one root folder.
 
     Parameters
@@ -90,8 +94,9 @@ class Store(Lineage, Verify, Files):
     queries (:meth:`get`, :meth:`records`, :meth:`to_dataframe`), lineage
     (:meth:`generate`, :meth:`regenerate`, :meth:`extend`, :meth:`lineage`), files
     (:meth:`files`, :meth:`stats`, :meth:`delete`, :meth:`move`,
-    :meth:`copy`, :meth:`cleanup`, :meth:`remove_empty_folders`) and
-    :meth:`verify`.
+    :meth:`copy`, :meth:`cleanup`, :meth:`remove_empty_folders`),
+    :meth:`verify`, listening tests' answers (:meth:`record_trial`,
+    :meth:`trials`) and exports (:meth:`export`, :meth:`to_wandb_table`).
 
     Examples
     --------

@@ -9,8 +9,10 @@ line::
 
     parent_id: str | None = column("TEXT", since=3)  # the take this one continues
 
-(and, when it needs one, an index in :data:`INDEXES`). A released version's
-columns are never edited: a change is a new column with the next ``since``.
+(and, when it needs one, an index in :data:`STATEMENTS`, which also holds
+any other table, e.g. ``8: ("CREATE TABLE trials (...)",)``). A released
+version's columns and statements are never edited: a change is a new column
+or statement with the next version.
 
 Examples
 --------
@@ -39,12 +41,13 @@ __all__ = [
     "APPLICATION_ID",
     "CATALOG_NAME",
     "COLUMNS",
-    "INDEXES",
     "JOB_ID",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "STATEMENTS",
     "STATUSES",
     "TABLE",
+    "TABLES",
     "Column",
     "Job",
     "Record",
@@ -224,6 +227,8 @@ class Record:
     # version 3: lineage (audiolab.store.lineage): the take this one was made from, and how
     parent_id: str | None = column("TEXT", since=3)
     relation: str | None = column("TEXT CHECK (relation IN ('regenerate', 'extend'))", since=3)
+    # version 4: objective metrics of the take (audiolab.evaluate Scores, by metric name)
+    metrics: dict[str, Any] | None = column("TEXT", kind="json", since=4)
     absolute_path: Path | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -249,8 +254,8 @@ COLUMNS: tuple[Column, ...] = tuple(
 _BY_NAME = {c.name: c for c in COLUMNS}
 _REQUIRED = {f.name for f in fields(Record) if f.default is MISSING}
 
-#: Indexes, by the version that adds them.
-INDEXES: dict[int, tuple[str, ...]] = {
+#: Indexes and other tables, by the version that adds them (after that version's columns).
+STATEMENTS: dict[int, tuple[str, ...]] = {
     1: (
         f"CREATE INDEX generations_created_at ON {TABLE} (created_at)",
         f"CREATE INDEX generations_status ON {TABLE} (status)",
@@ -260,13 +265,23 @@ INDEXES: dict[int, tuple[str, ...]] = {
 }
 
 
+#: Tables beside ``generations``, by the version that adds them.
+TABLES: dict[int, tuple[str, ...]] = {
+    4: (  # the answers of listening tests (audiolab.listening), a row per trial and listener
+        "CREATE TABLE trials (test_id TEXT NOT NULL, kind TEXT NOT NULL, listener TEXT NOT NULL,"
+        " trial INTEGER NOT NULL, stimuli TEXT NOT NULL, answer TEXT NOT NULL, seconds REAL,"
+        " answered_at TEXT, PRIMARY KEY (test_id, listener, trial))",
+    ),
+}
+
+
 def _migrations() -> dict[int, tuple[str, ...]]:
     first = ", ".join(c.definition for c in COLUMNS if c.since == 1)
     steps: dict[int, list[str]] = {1: [f"CREATE TABLE {TABLE} ({first})"]}
     for c in COLUMNS:
         if c.since > 1:
             steps.setdefault(c.since, []).append(f"ALTER TABLE {TABLE} ADD COLUMN {c.definition}")
-    for version, statements in INDEXES.items():
+    for version, statements in [*STATEMENTS.items(), *TABLES.items()]:
         steps.setdefault(version, []).extend(statements)
     if sorted(steps) != list(range(1, max(steps) + 1)):  # pragma: no cover - a declaration slip
         raise RuntimeError(f"schema versions must follow each other, got {sorted(steps)}")
