@@ -51,12 +51,16 @@ _SAMPLE_TYPES = {"PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32, "FL
 _BITS = {"PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32}
 
 
-def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, int]:
+def quantize(
+    audio: np.ndarray, bit_depth: str, seed: int, *, peak: float = np.inf
+) -> tuple[np.ndarray, int]:
     """The samples of the file: soundfile's (frames, channels) data, and the clipped count.
 
     ``audio`` (float64, channels-first, the caller's own copy) is overwritten
     with the same samples as soundfile will read them back (full scale 1.0),
-    which is what the file's loudness is then measured on.
+    which is what the file's loudness is then measured on. ``peak``, the
+    largest sample magnitude when the caller knows it, spares the search for
+    samples to clip where none can reach full scale.
 
     The frames are converted a cache-sized chunk at a time: scaled, dithered
     (PCM_16), rounded, written back, and interleaved into the output. The
@@ -76,6 +80,8 @@ def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, 
     channels, n = audio.shape
     data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
     chunk = _QUANTIZE_FRAMES
+    # rounding and the dither move a sample by at most 1.5 steps
+    may_clip = scale is not None and peak * scale + 1.5 >= scale - 1
 
     def convert(stretch: tuple[int, int]) -> int:
         begin, end = stretch
@@ -103,7 +109,7 @@ def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, 
                 audio[:, frames] = rounded
             else:
                 np.rint(block, out=block)
-                if block.max() > scale - 1 or block.min() < -scale:
+                if may_clip and (block.max() > scale - 1 or block.min() < -scale):
                     # +full scale (+1.0) is the largest integer; beyond either end is a clip
                     clipped += int(np.count_nonzero(block > scale))
                     clipped += int(np.count_nonzero(block < -scale))
@@ -288,7 +294,10 @@ def write_lossless(
     """
     import soundfile as sf
 
-    data, clipped = quantize(samples, subtype, dither_seed)
+    known = None if signal is None else signal.peaks_if_known()
+    data, clipped = quantize(
+        samples, subtype, dither_seed, peak=np.inf if known is None else known[0]
+    )
     if clipped:  # the file is not the analysed signal quantized: measure what it holds
         signal = None
     with ThreadPoolExecutor(1) as pool:  # written while its samples are measured
