@@ -11,30 +11,10 @@ import torch
 
 from audiolab import AudioError
 from audiolab.generate import Generation, ModelNotAvailableError, generate, model_available
-from audiolab.testing import tiny_musicgen
 
 FRAME_S = 1 / 50
 gen = importlib.import_module("audiolab.generate")  # the module: audiolab.generate is the function
 sampling = importlib.import_module("audiolab._sampling")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models are all per-step overhead: one thread is fastest on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def mono(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-mono")))
-
-
-@pytest.fixture(scope="module")
-def stereo(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-stereo"), stereo=True))
 
 
 @pytest.mark.parametrize("duration", [0.5, 1.0, 2.37, 10.0])
