@@ -297,13 +297,13 @@ def not_available(model: str, reason: str) -> ModelNotAvailableError:
 
     Examples
     --------
-    >>> "huggingface-cli download x/y" in str(not_available("x/y", "offline"))
+    >>> "hf download x/y" in str(not_available("x/y", "offline"))
     True
     """
     return ModelNotAvailableError(
         f"MusicGen weights for {model!r} are not available: {reason}. "
         f"They are looked for in a local folder of that name and in the Hugging Face cache "
-        f"{_cache_folder()!r}. To get them, run `huggingface-cli download {model}` on a "
+        f"{_cache_folder()!r}. To get them, run `hf download {model}` on a "
         "connected machine and copy the cache here, or pass the path of a folder holding "
         "the model (save_pretrained) as model=..."
     )

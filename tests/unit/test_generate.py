@@ -117,7 +117,7 @@ def test_missing_weights_offline_are_a_clear_error_within_seconds(monkeypatch) -
         generate("techno", 1.0, model="facebook/musicgen-small", progress=False)
     assert time.monotonic() - started < 10
     message = str(excinfo.value)
-    assert "'facebook/musicgen-small'" in message and "huggingface-cli download" in message
+    assert "'facebook/musicgen-small'" in message and "hf download" in message
     assert "HF_HUB_OFFLINE" in message and "huggingface" in message  # names the cache folder
     assert isinstance(excinfo.value, AudioError)
 
