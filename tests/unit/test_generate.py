@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -179,3 +183,20 @@ def test_bad_arguments_are_audio_errors(mono: str, args, kwargs, message: str) -
 def test_generation_duration_and_dict_without_a_model() -> None:
     take = Generation(torch.zeros(2, 16000), 32000, "p", "m", 5, {"x": 1}, 0.2)
     assert take.duration_seconds == 0.5 and take.to_dict()["channels"] == 2
+
+
+def test_missing_weights_are_said_before_torch_is_imported_when_the_hub_is_down() -> None:
+    code = (
+        "import sys, audiolab\n"
+        "try:\n"
+        "    audiolab.generate('x', 1.0, model='facebook/musicgen-small')\n"
+        "except audiolab.ModelNotAvailableError as err:\n"
+        "    print('torch' in sys.modules, 'did not answer' in str(err))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # nothing listens there: refused at once
+    env["HF_HUB_CACHE"] = tempfile.mkdtemp()  # an empty cache
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["False", "True"], done.stderr
