@@ -44,6 +44,8 @@ import numpy as np
 from audiolab import loudness
 from audiolab._files import Temporaries, from_libsndfile
 from audiolab._formats import Format, decode, encode
+from audiolab.loudness import ideal
+from audiolab.loudness.gating import to_db
 
 __all__ = ["AIM_LU", "MAX_ENCODES", "Encoded", "encode_until_it_holds", "measure_decoded"]
 
@@ -207,6 +209,9 @@ def encode_until_it_holds(
         temporary = _write(temporaries, samples, fmt, subtype, rate, tags, compression_level)
         decoded, decoded_rate = decode(temporary)
         lufs, peak = measure_decoded(decoded, decoded_rate)
+        # the ceiling holds by the ideal true peak of the decoded file too
+        if ideal.exceeds(decoded, decoded_rate, 10.0 ** (ceiling_db / 20.0)):
+            peak = max(peak, to_db(ideal.ideal_peak(decoded, decoded_rate)))
         done = Encoded(temporary, decoded, decoded_rate, lufs, peak, encodes, pre, info=info)
         deviation = abs(lufs - target_lufs) if lufs is not None else 0.0
         # the ceiling first, then the loudness: a file over the ceiling never wins

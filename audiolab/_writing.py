@@ -118,6 +118,7 @@ def _normalized(
     consume: bool,
     shift_db: float = 0.0,
     peak: str = "unchecked",
+    ideal_peak: bool = True,
 ) -> tuple[np.ndarray, Any, Any]:
     """``(samples, info, analysis)``: the analysed input normalized (one K-weighting, none after).
 
@@ -127,6 +128,8 @@ def _normalized(
     shared gain). ``peak``: as :func:`audiolab.normalize.normalize_analysis`
     takes it; "unchecked" leaves the limiter's result to the file's own
     measurement (the caller makes it again, "check"ed, should it be over).
+    ``ideal_peak``: hold the ceiling by the ideal true peak too (off before an
+    encoder: the decoded file is checked instead).
     """
     from audiolab.normalize import normalize_analysis
 
@@ -134,7 +137,7 @@ def _normalized(
     fixed = None if gain_db is None else gain_db + shift_db
     signal, info = normalize_analysis(
         analysis, target_lufs, ceiling_db, dc_offset=dc, gain_db=fixed, consume=consume,
-        peak=peak,
+        peak=peak, ideal_peak=ideal_peak,
     )  # fmt: skip
     return signal.samples, info, signal
 
@@ -328,7 +331,7 @@ def _export_lossy(
         def normalized(aim: float, pre_ceiling: float) -> tuple[np.ndarray, Any]:
             # a shared gain moves by the aim's correction (what the codec moved), no more
             shift = aim - target if target is not None else 0.0
-            samples, info, _ = _normalized(source, aim, pre_ceiling, False, shift)
+            samples, info, _ = _normalized(source, aim, pre_ceiling, False, shift, ideal_peak=False)
             return samples, info
 
     done = encode_until_it_holds(

@@ -240,6 +240,7 @@ def limit_to_target(
     ceiling_db: float,
     *,
     consume: bool = False,
+    ideal: bool = True,
 ) -> tuple[Limited | None, int, str]:
     """The limited result on the target, or the loudest one reached and why it stopped.
 
@@ -260,6 +261,8 @@ def limit_to_target(
         Integrated loudness to reach.
     ceiling_db : float
         True peak (dBTP) to stay under.
+    ideal : bool
+        The limiter reads the ideal true peak too (:mod:`audiolab.loudness.ideal`).
     consume : bool
         Make the first pass in the source's samples (they are brought back into
         a new array should another pass be needed).
@@ -288,7 +291,8 @@ def limit_to_target(
     aim = 10.0 ** (aim_db / 20.0)
 
     def exact_limiter(gain: float) -> Limiter:
-        return Limiter(source.samples, rate, floor=aim / 10.0 ** ((gain + _FLOOR_DB) / 20.0))
+        floor = aim / 10.0 ** ((gain + _FLOOR_DB) / 20.0)
+        return Limiter(source.samples, rate, floor=floor, ideal=ideal)
 
     limiter = exact_limiter(gain_db)
     predict = _Prediction(source, limiter)

@@ -48,7 +48,7 @@ from audiolab._audio import as_audio, check_sample_rate
 from audiolab.errors import AudioError
 from audiolab.limiter import limit
 from audiolab.limiting import KNEE_LU, LIMITER_HEADROOM_DB, MAX_REDUCTION_DB, limit_to_target
-from audiolab.loudness import Analysis, analyse, truepeak
+from audiolab.loudness import Analysis, analyse, ideal, truepeak
 from audiolab.loudness.constants import ABSOLUTE_GATE_LUFS, MOMENTARY_S
 from audiolab.loudness.gating import gated_loudness, to_db
 
@@ -154,6 +154,7 @@ def normalize_analysis(
     gain_db: float | None = None,
     consume: bool = False,
     peak: str = "measure",
+    ideal_peak: bool = True,
 ) -> tuple[Analysis, NormalizeInfo]:
     """:func:`normalize` of an analysed signal: no validation, no filtering of the input.
 
@@ -181,6 +182,10 @@ def normalize_analysis(
         writes) is ``'check'``: on a plain gain the file's own search costs
         less than two (measured: material whose peaks were flattened before
         reads many blocks either way).
+
+    ideal_peak : bool
+        Hold the ceiling by the ideal true peak too (:mod:`audiolab.loudness.ideal`):
+        off for audio an encoder takes next (the decoded file is checked instead).
 
     Returns
     -------
@@ -244,15 +249,14 @@ def normalize_analysis(
         fits = source.peaks()[1] <= level
     elif fits:
         fits = not truepeak.exceeds(x, rate, level)
+    if fits and ideal_peak:  # and between the meter's points
+        fits = not ideal.exceeds(x, rate, level)
     if fits:
         out = source.scaled(gain_db, np.multiply(x, gain, out=x if consume else None))
     else:
-        found, passes, why = limit_to_target(
-            source, gain_db, target_lufs, ceiling_db, consume=consume
+        out, gain_db, reduction, passes, why = _limited(
+            source, gain_db, target_lufs, ceiling_db, consume=consume, ideal_peak=ideal_peak
         )
-        if found is None:  # pragma: no cover - every release measures at least one pass
-            raise AssertionError("the limiter made no pass")
-        out, gain_db, reduction = found.signal, found.gain_db, found.reduction_db
     output_lufs = out.integrated()
     known = peak == "measure" or not fits
     peak_db = to_db(out.peaks()[1]) if known else ceiling_db
@@ -275,6 +279,52 @@ def normalize_analysis(
         iterations=passes,
         **common,
     )
+
+
+def _limited(
+    source: Analysis,
+    gain_db: float,
+    target_lufs: float,
+    ceiling_db: float,
+    *,
+    consume: bool,
+    ideal_peak: bool,
+) -> tuple[Analysis, float, float, int, str]:
+    """The limiter's result on the target whose ideal true peak also holds the ceiling.
+
+    The limiter reads the meter's true peak; where the ideal one
+    (:mod:`audiolab.loudness.ideal`) of its result is over the ceiling, the
+    limiter runs again aiming lower by what it was over (at most
+    :data:`_IDEAL_TRIES` times; each try lowers the aim by at least the excess).
+    """
+    level = 10.0 ** (ceiling_db / 20.0)
+    rate = source.sample_rate
+    kept = source.samples.copy() if consume and ideal_peak else None  # for another try
+    aim_db, passes = ceiling_db, 0
+    for _ in range(_IDEAL_TRIES):
+        found, made, why = limit_to_target(
+            source, gain_db, target_lufs, aim_db, consume=consume, ideal=ideal_peak
+        )
+        if found is None:  # pragma: no cover - every release measures at least one pass
+            raise AssertionError("the limiter made no pass")
+        passes += made
+        samples = found.signal.samples
+        if not ideal_peak or not ideal.exceeds(samples, rate, level):
+            break
+        over_db = to_db(ideal.ideal_peak(samples, rate) / level)  # over the ceiling
+        excess_db = over_db + ceiling_db - to_db(found.signal.peaks()[1])  # over the meter
+        aim_db = min(aim_db - over_db, ceiling_db - excess_db) - _IDEAL_STEP_DB
+        if kept is not None:
+            source.samples = kept.copy()
+    else:  # pragma: no cover - each try lowers the aim by at least the excess
+        raise AssertionError(f"the ideal true peak stayed over {ceiling_db:g} dBTP")
+    return found.signal, found.gain_db, found.reduction_db, passes, why
+
+
+#: Tries of the limiter at a lower aim when the ideal true peak of its result is over.
+_IDEAL_TRIES = 4
+#: And how much further under the excess each try aims, dB.
+_IDEAL_STEP_DB = 0.005
 
 
 def _check_levels(target_lufs: Any, true_peak_db: Any) -> None:
