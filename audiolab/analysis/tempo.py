@@ -84,6 +84,7 @@ from typing import Any
 
 import numpy as np
 
+from audiolab._threads import single_blas
 from audiolab.analysis._beats import committee, phase_from_the_start
 from audiolab.analysis._onsets import onset_functions
 from audiolab.analysis._pulse import (
@@ -281,7 +282,12 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
         from audiolab.analysis import _madmom
 
         return _madmom.tempo_estimate(audio, sr)
-    x, rate = onset_signal(audio, sr)
+    with single_blas():  # small products: BLAS threads cost more than they save
+        return _estimate(*onset_signal(audio, sr))
+
+
+def _estimate(x: np.ndarray, rate: int) -> TempoEstimate:
+    """The built-in estimate of the mono signal ``x`` (see the module docstring)."""
     duration = len(x) / rate
     if duration < MIN_SECONDS:
         return TempoEstimate.none()
