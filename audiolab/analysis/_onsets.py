@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -125,7 +126,7 @@ def _flatness_bands(sr: float, n_fft: int) -> list[slice]:
     """The FFT bins of 12 log-spaced bands from 200 Hz to 4 kHz (those of 4 bins or more)."""
     edges = np.geomspace(FLATNESS_HZ[0], min(FLATNESS_HZ[1], 0.95 * sr / 2), 13)
     bins = np.rint(edges * n_fft / sr).astype(int)
-    return [slice(lo, hi) for lo, hi in zip(bins[:-1], bins[1:], strict=True) if hi - lo >= 4]
+    return [slice(int(lo), int(hi)) for lo, hi in pairwise(bins) if hi - lo >= 4]
 
 
 def _spectra(
