@@ -9,9 +9,9 @@ the code:
    mono mix at its own rate (at most 48 kHz: the whole band, hi-hats
    included): *timing* (log-mel SuperFlux, Böck & Widmer 2013), *accent*
    (loudness flux below and above 200 Hz), *flux* (spectral flux), *complex*
-   (complex domain) and *energy* (energy flux). The tempo reads the
-   *pulse*, timing plus accent (each over its standard deviation); the beats
-   read all five.
+   (complex domain), *energy* (energy flux) and *harmonic* (Hainsworth &
+   Macleod 2003). The tempo reads the *pulse*, timing plus accent (each over
+   its standard deviation); the beats read all six.
 
 2. **Periodicity in 8 s windows** (every second; one window for clips up to
    10 s). The autocorrelation of the novelty, supported by its values at
@@ -43,10 +43,10 @@ the code:
    octave jumps.
 
 5. **Beats by committee** (:mod:`audiolab.analysis._beats`): Ellis's
-   dynamic programming (2007) runs on each of the five onset functions at
+   dynamic programming (2007) runs on each of the six onset functions at
    the tempo curve (a frame's score is its onset strength plus the best
    predecessor's score less ``100 * log(interval / period) ** 2``), and the
-   sequence that agrees best with the other four wins (maximum mean mutual
+   sequence that agrees best with the other five wins (maximum mean mutual
    agreement, information gain: Zapata, Davies & Gómez 2014). When the
    windows propose more than one tempo family (step 4), each is tracked and
    the family whose trackers agree most is taken: at a wrong tempo the
@@ -194,7 +194,7 @@ class TempoEstimate:
     backend : str
         ``"builtin"`` or ``"madmom"``.
     beat_agreement_bits : float
-        How much the five beat trackers of the committee agree (their mean
+        How much the six beat trackers of the committee agree (their mean
         mutual information gain, 0 to 5.3 bits): above 3.5 they found the
         same beats, below 1.5 they scatter (0 for the madmom backend and
         without a tempo).
