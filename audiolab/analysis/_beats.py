@@ -25,7 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["committee", "information_gain", "phase_from_the_start", "track_beats"]
+__all__ = ["committee", "information_gain", "phase_from_the_start", "track_beats", "track_many"]
 
 TIGHTNESS = 100.0  # beat tracker: penalty on log(interval / period) ** 2
 AMBIGUOUS_PHASE = 0.9  # off-beats this strong (of the beats' onsets): the clip's start decides
@@ -42,12 +42,17 @@ def track_beats(strength: np.ndarray, period: np.ndarray) -> np.ndarray:
     at once. The last beat is the best score within the last period; leading
     and trailing beats weaker than half the beats' RMS strength are dropped.
     """
-    n = len(strength)
-    score = strength.astype(float).copy()
-    backlink = np.full(n, -1)
+    return track_many(strength[None, :], period)[0]
+
+
+def track_many(strengths: np.ndarray, period: np.ndarray) -> list[np.ndarray]:
+    """:func:`track_beats` on each row of ``strengths`` (functions, frames), all at once."""
+    k, n = strengths.shape
+    score = strengths.astype(float)  # a copy
+    backlink = np.full((k, n), -1)
     block = max(1, int(period.min() // 2))
-    lo_max = math.ceil(2 * period.max())
-    gap = np.arange(1, lo_max + 1)
+    # predecessors from half the shortest period to twice the longest
+    gap = np.arange(max(1, int(period.min() // 2)), math.ceil(2 * period.max()) + 1)
     log_gap = np.log(gap)
     log_period = np.log(period)
     for start in range(1, n, block):
@@ -55,26 +60,32 @@ def track_beats(strength: np.ndarray, period: np.ndarray) -> np.ndarray:
         previous = t[:, None] - gap[None, :]  # (frames, gaps)
         p = period[t][:, None]
         allowed = (gap[None, :] >= p / 2) & (gap[None, :] <= 2 * p) & (previous >= 0)
-        penalty = -TIGHTNESS * (log_gap[None, :] - log_period[t][:, None]) ** 2
-        candidates = np.where(allowed, score[np.maximum(previous, 0)] + penalty, -np.inf)
-        best = np.argmax(candidates, axis=1)
-        value = candidates[np.arange(len(t)), best]
+        penalty = np.where(
+            allowed, -TIGHTNESS * (log_gap[None, :] - log_period[t][:, None]) ** 2, -np.inf
+        )
+        candidates = score[:, np.maximum(previous, 0)] + penalty[None]  # (k, frames, gaps)
+        best = np.argmax(candidates, axis=2)
+        value = np.take_along_axis(candidates, best[:, :, None], axis=2)[:, :, 0]
         chain = np.isfinite(value) & (value > 0)
-        score[t] = strength[t] + np.where(chain, value, 0.0)
-        backlink[t] = np.where(chain, previous[np.arange(len(t)), best], -1)
+        score[:, t] = strengths[:, t] + np.where(chain, value, 0.0)
+        backlink[:, t] = np.where(chain, previous[np.arange(len(t))[None, :], best], -1)
     tail = max(1, int(period[-1]))
-    frame = n - tail + int(np.argmax(score[n - tail :]))
-    beats = []
-    while frame >= 0:
-        beats.append(frame)
-        frame = int(backlink[frame])
-    chosen = np.array(beats[::-1], dtype=np.int64)
-    # leading and trailing beats in silence are not beats (librosa's trim)
-    strong = strength[chosen] >= 0.5 * math.sqrt(float(np.mean(strength[chosen] ** 2)))
-    if strong.any():
-        first, last = np.flatnonzero(strong)[[0, -1]]
-        chosen = chosen[first : last + 1]
-    return chosen.astype(float)
+    out = []
+    for row in range(k):
+        frame = n - tail + int(np.argmax(score[row, n - tail :]))
+        beats = []
+        while frame >= 0:
+            beats.append(frame)
+            frame = int(backlink[row, frame])
+        chosen = np.array(beats[::-1], dtype=np.int64)
+        # leading and trailing beats in silence are not beats (librosa's trim)
+        strength = strengths[row]
+        strong = strength[chosen] >= 0.5 * math.sqrt(float(np.mean(strength[chosen] ** 2)))
+        if strong.any():
+            first, last = np.flatnonzero(strong)[[0, -1]]
+            chosen = chosen[first : last + 1]
+        out.append(chosen.astype(float))
+    return out
 
 
 def _gain_one_way(beats: np.ndarray, reference: np.ndarray) -> float:
@@ -114,7 +125,7 @@ def committee(functions: Sequence[np.ndarray], period: np.ndarray) -> tuple[np.n
     is the sequence with the highest mean information gain against the
     others; the mean mutual agreement is the mean over all pairs.
     """
-    sequences = [track_beats(f, period) for f in functions]
+    sequences = track_many(np.asarray(functions, dtype=float), period)
     k = len(sequences)
     if k == 1:
         return sequences[0], 0.0, 0

@@ -162,8 +162,10 @@ def _spectra(
     """Mel power, spectral flux, complex-domain deviation and the harmonic feature per
     frame, the spectral flatness, and the frame grid.
 
-    The STFT is taken a chunk of frames at a time; each chunk starts two
-    frames early, so the flux and the phase prediction see the frames before.
+    The STFT is taken a chunk of frames at a time; each chunk reaches
+    ``HARMONIC_CONTEXT`` frames past both ends, so the differences and the
+    harmonic feature see their neighbours, and long files never hold more
+    than a chunk of spectra.
     """
     from numpy.lib.stride_tricks import sliding_window_view
 
@@ -177,18 +179,20 @@ def _spectra(
     window = np.hanning(n_fft).astype(np.float32)
     n = len(frames)
     mel = np.empty((n, len(bank)))
-    flux = np.zeros(n)
-    deviation = np.zeros(n)
+    flux, deviation, harmonic = np.zeros(n), np.zeros(n), np.zeros(n)
     bands = _flatness_bands(sr, n_fft)
     flatness: list[np.ndarray] = []
     low, high = (round(f * n_fft / sr) for f in HARMONIC_HZ)
-    tonal = np.empty((n, max(0, min(high + 1, used) - low)), dtype=np.float32)
+    tonal = slice(low, max(low, min(high + 1, used)))
+    margin = HARMONIC_CONTEXT  # at least the 2 frames the differences need
     for first in range(0, n, CHUNK_FRAMES):
-        start = max(0, first - 2)
-        spectrum = np.fft.rfft(frames[start : first + CHUNK_FRAMES] * window, axis=1)[:, :used]
+        last = min(first + CHUNK_FRAMES, n)
+        start, stop = max(0, first - margin), min(n, last + margin)
+        spectrum = np.fft.rfft(frames[start:stop] * window, axis=1)[:, :used]
         power = spectrum.real**2 + spectrum.imag**2
         mag = np.sqrt(power)
-        rows = np.zeros((2, len(power)))  # row r is frame start + r
+        keep = slice(first - start, last - start)  # row r is frame start + r
+        rows = np.zeros((2, len(power)))
         rows[0, 1:] = np.maximum(0.0, mag[1:] - mag[:-1]).sum(axis=1)
         if len(spectrum) >= 3:
             # the prediction: magnitude of the frame before, phase advancing as it did
@@ -198,21 +202,19 @@ def _spectra(
             predicted = np.where(scale > 0, one * turn / np.maximum(scale, 1e-30), one)
             far = np.abs(spectrum[2:] - predicted)
             rows[1, 2:] = np.where(mag[2:] >= mag[1:-1], far, 0.0).sum(axis=1)
-        skip = first - start  # frames of the previous chunk, there for the differences
-        stop = start + len(power)
-        mel[first:stop] = power[skip:] @ bank_t
-        flux[first:stop] = rows[0, skip:]
-        deviation[first:stop] = rows[1, skip:]
-        tonal[first:stop] = mag[skip:, low : low + tonal.shape[1]]
+        mel[first:last] = power[keep] @ bank_t
+        flux[first:last] = rows[0, keep]
+        deviation[first:last] = rows[1, keep]
+        harmonic[first:last] = _harmonic(mag[:, tonal])[keep]
         # spectral flatness (Johnston 1988) of every 4th frame that is not silent
-        sample = power[skip::4].astype(np.float64)
+        sample = power[keep][::4].astype(np.float64)
         sample = sample[sample.sum(axis=1) > 0]
         for band in bands:
             part = sample[:, band] + 1e-30
             flatness.append(np.exp(np.log(part).mean(axis=1)) / part.mean(axis=1))
     measured = np.concatenate(flatness) if flatness else np.zeros(0)
     median = float(np.median(measured)) if measured.size else 1.0
-    return mel, flux, deviation, _harmonic(tonal), median, n_fft, sr / hop
+    return mel, flux, deviation, harmonic, median, n_fft, sr / hop
 
 
 def onset_functions(x: np.ndarray, sr: int) -> OnsetFunctions:
