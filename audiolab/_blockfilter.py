@@ -178,9 +178,10 @@ class BlockFilter:
     def chunks(self, x: np.ndarray, chunk: int) -> Iterator[tuple[int, np.ndarray]]:
         """The output from rest, ``chunk`` samples at a time: ``(start, y)`` pairs.
 
-        The states of every block are solved once for the whole signal; each
-        chunk's output is then two matrix products, and stays in cache for
-        the caller while it is used. ``y`` is overwritten by the next chunk.
+        Each chunk's block states are solved from the state the chunk before
+        ended in, and its output is then two matrix products: everything stays
+        in cache, for the caller too while it uses ``y``, which the next chunk
+        overwrites.
 
         Parameters
         ----------
@@ -202,15 +203,17 @@ class BlockFilter:
         n_full = n // length
         rest = n - n_full * length
         blocks = x[: n_full * length].reshape(n_full, length)
-        states = self.states(blocks, np.zeros(self.size))
         per = chunk // length
         buffer = np.empty(min(per, n_full) * length + rest)
+        state = np.zeros(self.size)
         for first in range(0, max(n_full, 1), per):
             rows = blocks[first : first + per]
             used = len(rows) * length
-            self._output(rows, states[first : first + len(rows)], buffer[:used])
+            states = self.states(rows, state)  # before each block, and after the last
+            self._output(rows, states[:-1], buffer[:used])
+            state = states[-1]
             if first + per >= n_full and rest:  # the last chunk takes the partial block too
-                self._output(x[n_full * length :], states[n_full], buffer[used : used + rest])
+                self._output(x[n_full * length :], state, buffer[used : used + rest])
                 used += rest
             yield first * length, buffer[:used]
 

@@ -39,7 +39,7 @@ from audiolab import loudness
 from audiolab._files import Temporaries, from_libsndfile, naming
 from audiolab._formats import Format, encode
 from audiolab._tags import bext_chunk, insert_before_data
-from audiolab.loudness.analysis import to_db
+from audiolab.loudness.gating import to_db
 from audiolab.policy import BIT_DEPTHS
 
 __all__ = ["Measured", "Written", "measure_file_samples", "quantize", "write_lossless"]
@@ -51,12 +51,16 @@ _SAMPLE_TYPES = {"PCM_16": np.int16, "PCM_24": np.int32, "PCM_32": np.int32, "FL
 _BITS = {"PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32}
 
 
-def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, int]:
+def quantize(
+    audio: np.ndarray, bit_depth: str, seed: int, *, peak: float = np.inf
+) -> tuple[np.ndarray, int]:
     """The samples of the file: soundfile's (frames, channels) data, and the clipped count.
 
     ``audio`` (float64, channels-first, the caller's own copy) is overwritten
     with the same samples as soundfile will read them back (full scale 1.0),
-    which is what the file's loudness is then measured on.
+    which is what the file's loudness is then measured on. ``peak``, the
+    largest sample magnitude when the caller knows it, spares the search for
+    samples to clip where none can reach full scale.
 
     The frames are converted a cache-sized chunk at a time: scaled, dithered
     (PCM_16), rounded, written back, and interleaved into the output. The
@@ -76,6 +80,8 @@ def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, 
     channels, n = audio.shape
     data = np.empty((n, channels), dtype=_SAMPLE_TYPES[bit_depth])
     chunk = _QUANTIZE_FRAMES
+    # rounding and the dither move a sample by at most 1.5 steps
+    may_clip = scale is not None and peak * scale + 1.5 >= scale - 1
 
     def convert(stretch: tuple[int, int]) -> int:
         begin, end = stretch
@@ -103,7 +109,7 @@ def quantize(audio: np.ndarray, bit_depth: str, seed: int) -> tuple[np.ndarray, 
                 audio[:, frames] = rounded
             else:
                 np.rint(block, out=block)
-                if block.max() > scale - 1 or block.min() < -scale:
+                if may_clip and (block.max() > scale - 1 or block.min() < -scale):
                     # +full scale (+1.0) is the largest integer; beyond either end is a clip
                     clipped += int(np.count_nonzero(block > scale))
                     clipped += int(np.count_nonzero(block < -scale))
@@ -145,7 +151,9 @@ class Measured:
     max_short_term_lufs: float | None = None
 
 
-def measure_file_samples(samples: np.ndarray, rate: int, signal: Any = None) -> Measured:
+def measure_file_samples(
+    samples: np.ndarray, rate: int, signal: Any = None, bits: str | None = None
+) -> Measured:
     """Measure the samples a file holds (float, full scale 1.0).
 
     Parameters
@@ -157,7 +165,10 @@ def measure_file_samples(samples: np.ndarray, rate: int, signal: Any = None) -> 
         The analysis of these samples before quantization, when there is one:
         its energies give the loudness values (quantization moves them by less
         than 0.001 LU above the absolute gate); the true peak is always
-        measured on ``samples``.
+        measured on ``samples``, from the blocks the limiter's bounds leave
+        (when it made the signal: ``signal.point_bounds``).
+    bits : str, optional
+        The subtype the samples were quantized to (for those bounds).
 
     Returns
     -------
@@ -170,7 +181,19 @@ def measure_file_samples(samples: np.ndarray, rate: int, signal: Any = None) -> 
     >>> round(m.true_peak_dbtp, 2), m.lufs
     (-6.02, None)
     """
-    peaks = loudness.truepeak.peaks(samples, rate)
+    if signal is not None and signal.point_bounds is not None and bits is not None:
+        # the limiter bounded every block of points: the file's true peak, exact, from
+        # the few blocks that can hold it (quantization moves a point by at most the
+        # interpolator's gain times the largest error of a sample)
+        scale = BIT_DEPTHS[bits]
+        error = 2.0**-24 if scale is None else (1.5 if bits == "PCM_16" else 0.5) / scale
+        slack = error * (loudness.truepeak.interpolation_gain(rate) + 1.0)
+        reached = signal.peaks()[1] - slack  # the file's true peak reaches at least this
+        peaks = loudness.truepeak.bounded_peaks(
+            samples, rate, signal.point_bounds + slack, at_least=reached
+        )
+    else:
+        peaks = loudness.truepeak.peaks(samples, rate)
     if samples.shape[1] < round(loudness.MOMENTARY_S * rate):
         return Measured(None, to_db(peaks[1]))
     if signal is None:
@@ -271,12 +294,15 @@ def write_lossless(
     """
     import soundfile as sf
 
-    data, clipped = quantize(samples, subtype, dither_seed)
+    known = None if signal is None else signal.peaks_if_known()
+    data, clipped = quantize(
+        samples, subtype, dither_seed, peak=np.inf if known is None else known[0]
+    )
     if clipped:  # the file is not the analysed signal quantized: measure what it holds
         signal = None
     with ThreadPoolExecutor(1) as pool:  # written while its samples are measured
         writing = pool.submit(_encode, temporaries, data, rate, fmt, subtype, tags)
-        measured = measure_file_samples(samples, rate, signal)
+        measured = measure_file_samples(samples, rate, signal, subtype)
         temporary = writing.result()
     if fmt.name == "WAV":
         chunk = bext_chunk(

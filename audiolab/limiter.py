@@ -1,7 +1,7 @@
 """A look-ahead true-peak limiter, offline: no latency, the gain shaped from the whole signal.
 
 The gain comes from the true-peak envelope (the oversampled magnitude around
-every sample, :func:`audiolab.loudness.truepeak.envelope`) in four steps:
+every sample, :func:`audiolab.loudness.envelope.envelope`) in four steps:
 
 1. the gain each sample needs, ``ceiling / envelope`` where that is under 1;
 2. the smallest of those within the look-ahead on either side (3 ms);
@@ -41,7 +41,9 @@ from typing import Any
 import numpy as np
 
 from audiolab._audio import as_audio, check_sample_rate
+from audiolab._windows import between_centres, moving_average, sliding_minimum, window_reduce
 from audiolab.loudness import truepeak
+from audiolab.loudness.envelope import block_envelope
 
 __all__ = [
     "FAST_RELEASE_S",
@@ -49,10 +51,7 @@ __all__ = [
     "RELEASE_S",
     "Limiter",
     "Release",
-    "between_centres",
     "limit",
-    "moving_average",
-    "sliding_minimum",
 ]
 
 #: Look-ahead (and attack) of the limiter.
@@ -97,102 +96,6 @@ class Release:
         return slow if self.fast_s is None else f"{1000 * self.fast_s:g} ms / {slow}"
 
 
-def sliding_minimum(values: np.ndarray, size: int) -> np.ndarray:
-    """Minimum over a centred window of odd ``size``, edges repeated (scipy's ``mode="nearest"``).
-
-    By doubling: minima over windows of 1, 2, 4, ... values, then the two
-    overlapping power-of-two windows that cover each window of ``size``.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        1-D.
-    size : int
-        Odd window length.
-
-    Returns
-    -------
-    numpy.ndarray
-
-    Examples
-    --------
-    >>> sliding_minimum(np.array([3.0, 1.0, 4.0, 1.0, 5.0]), 3)
-    array([1., 1., 1., 1., 1.])
-    """
-    half = size // 2
-    padded = np.concatenate((np.full(half, values[0]), values, np.full(half, values[-1])))
-    width, minima = 1, padded
-    while 2 * width <= size:
-        minima = np.minimum(minima[:-width], minima[width:])
-        width *= 2
-    # minima[i] covers padded[i : i + width]; window i is padded[i : i + size]
-    return np.minimum(minima[: len(values)], minima[size - width : size - width + len(values)])
-
-
-def moving_average(values: np.ndarray, size: int) -> np.ndarray:
-    """Mean over a centred window of odd ``size``, edges repeated (``mode="nearest"``).
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        1-D.
-    size : int
-        Odd window length.
-
-    Returns
-    -------
-    numpy.ndarray
-
-    Examples
-    --------
-    >>> moving_average(np.array([0.0, 3.0, 0.0]), 3)
-    array([1., 1., 1.])
-    """
-    half = size // 2
-    padded = np.concatenate((np.full(half + 1, values[0]), values, np.full(half, values[-1])))
-    padded[0] = 0.0
-    total = np.cumsum(padded)
-    return (total[size:] - total[:-size]) / size
-
-
-def between_centres(values: np.ndarray, step: int) -> np.ndarray:
-    """Linear interpolation of one value per block of ``step`` samples, known at the block
-    centres, at every sample (constant before the first centre and after the last).
-
-    ``numpy.interp`` on a regular grid: the stretch from centre ``k`` to
-    centre ``k + 1`` spans ``step`` samples, the same fractions of the way for
-    every ``k``, so it is one (blocks, step) product.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        One value per block.
-    step : int
-        Samples per block.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``len(values) * step`` samples.
-
-    Examples
-    --------
-    >>> between_centres(np.array([0.0, 1.0]), 2)  # centres at samples 1 and 3
-    array([0. , 0. , 0.5, 1. ])
-    """
-    n_blocks = len(values)
-    head = (step + 1) // 2  # samples before the first centre, (step - 1) / 2 away from it
-    out = np.empty(n_blocks * step)
-    out[:head] = values[0]
-    out[head + (n_blocks - 1) * step :] = values[-1]
-    if n_blocks > 1:
-        fraction = (np.arange(step) + head - step / 2) / step  # of the way to the next centre
-        stretches = out[head : head + (n_blocks - 1) * step].reshape(n_blocks - 1, step)
-        np.multiply(np.diff(values)[:, None], fraction, out=stretches)
-        stretches += values[:-1, None]
-    return out
-
-
 def _released(reduction: np.ndarray, per_block: float, index: np.ndarray) -> np.ndarray:
     """``max_k reduction[k] * a ** (b - k)`` over ``k <= b``, with ``log a = -per_block``.
 
@@ -218,7 +121,7 @@ class Limiter:
     sample_rate : int
         Hz.
     floor : float
-        The true-peak envelope (:func:`audiolab.loudness.truepeak.block_envelope`)
+        The true-peak envelope (:func:`audiolab.loudness.envelope.block_envelope`)
         is exact above this amplitude: the limiter is exact for
         every gain ``g`` and ceiling ``c`` with ``c / g >= floor``.
 
@@ -243,9 +146,10 @@ class Limiter:
         self.step = min(64, 1 << max(0, (ahead // 6).bit_length() - 1))
         self.reach = -(-ahead // self.step)  # the look-ahead in blocks
         #: The largest true-peak envelope value of every block of ``step`` samples.
-        self.block_peak = truepeak.block_envelope(samples, sample_rate, floor, self.step)
+        self.block_peak = block_envelope(samples, sample_rate, floor, self.step)
         self._inverse_peak = 1.0 / np.maximum(self.block_peak, 1e-300)
         self._index = np.arange(len(self.block_peak), dtype=np.float64)
+        self._last: tuple[tuple[float, float, Release], np.ndarray] | None = None
 
     def exact_for(self, gain: float, ceiling: float) -> bool:
         """Whether the envelope is exact wherever ``gain`` takes it over ``ceiling``.
@@ -278,6 +182,9 @@ class Limiter:
         numpy.ndarray
             One gain (0 to 1) per block.
         """
+        key = (gain, ceiling, release)
+        if self._last is not None and self._last[0] == key:  # asked again (predict, then apply)
+            return self._last[1].copy()
         needed = np.multiply(self._inverse_peak, ceiling / gain)
         np.minimum(needed, 1.0, out=needed)
         # the smallest need within the look-ahead on either side (and one block more) ...
@@ -299,6 +206,7 @@ class Limiter:
         size = self.reach if self.reach % 2 else self.reach + 1
         if size > 1:
             block = moving_average(moving_average(block, size), size)
+        self._last = (key, block.copy())
         return block
 
     def sample_gain(self, gain: float, ceiling: float, release: Release = Release()) -> np.ndarray:
@@ -330,7 +238,7 @@ class Limiter:
         ceiling: float,
         release: Release = Release(),
         out: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, float]:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The samples times :meth:`sample_gain`, a piece at a time (no per-sample gain array).
 
         Parameters
@@ -339,18 +247,46 @@ class Limiter:
             Linear.
         release : Release
         out : numpy.ndarray, optional
-            Where to write the result (may be the samples themselves).
+            Where to write the result (may be the samples themselves, which
+            :meth:`remove` can bring back).
 
         Returns
         -------
         limited : numpy.ndarray
             (channels, samples).
-        smallest : float
-            The smallest gain applied, ``gain`` included.
+        block : numpy.ndarray
+            The gain at every block centre, ``gain`` included (the gain of a
+            sample is the line between the two centres either side of it).
         """
         block = self.block_gain(gain, ceiling, release)
         block *= gain
-        x, step, n_blocks = self.samples, self.step, len(block)
+        return self._times_curve(self.samples, block, np.multiply, out), block
+
+    def remove(self, limited: np.ndarray, block: np.ndarray) -> np.ndarray:
+        """The samples back from what :meth:`apply` made (in place): divided by the curve.
+
+        Equal to the samples to within a rounding (one part in 1e16).
+
+        Parameters
+        ----------
+        limited : numpy.ndarray
+            (channels, samples), overwritten.
+        block : numpy.ndarray
+            The block gains :meth:`apply` returned.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``limited``, now the samples again.
+        """
+        return self._times_curve(limited, block, np.divide, limited)
+
+    def _times_curve(
+        self, x: np.ndarray, block: np.ndarray, operation: Any, out: np.ndarray | None
+    ) -> np.ndarray:
+        """``operation(x, curve, out=out)`` a piece at a time, the curve drawn between the
+        block centres for each piece."""
+        step, n_blocks = self.step, len(block)
         if out is None:
             out = np.empty_like(x)
         per = max(1, _APPLY_SAMPLES // step)
@@ -361,12 +297,64 @@ class Limiter:
             curve = between_centres(block[lo:hi], step)
             begin, end = first * step, min(last * step, self.n_samples)
             offset = (first - lo) * step
-            np.multiply(
-                x[:, begin:end], curve[offset : offset + end - begin], out=out[:, begin:end]
-            )
-        return out, float(block.min())
+            operation(x[:, begin:end], curve[offset : offset + end - begin], out=out[:, begin:end])
+        return out
+
+    def true_peak(
+        self, limited: np.ndarray, block: np.ndarray
+    ) -> tuple[tuple[float, float], np.ndarray]:
+        """Sample and true peak of what :meth:`apply` made, exact, from few of its blocks.
+
+        The value of a point of the limited signal is the taps times the gain
+        times the samples they read: at most the gain at the point times the
+        input's envelope there, plus how far the gain moves under the taps
+        times ``sum |taps|`` times the largest input sample they read. Per block
+        of ``step`` samples that is at most ``c E + (c_max - c_min) L M``: the
+        largest gain ``c`` in the block (on the lines from the centres either
+        side), its envelope ``E`` (exact above the floor, else the floor), the
+        spread of the gain over the blocks around, and their largest envelope
+        ``M``. Only the blocks of 64 points whose bound beats the peak found so
+        far are interpolated, highest first: the same value as interpolating
+        every point of the limited signal (and, since the limiter holds ``c E``
+        at its aim, few blocks: those where the gain moves fast).
+
+        Parameters
+        ----------
+        limited : numpy.ndarray
+            (channels, samples), :meth:`apply` of these samples.
+        block : numpy.ndarray
+            The block gains :meth:`apply` returned.
+
+        Returns
+        -------
+        peaks : tuple of float
+            Sample and true peak, amplitudes.
+        cover : numpy.ndarray
+            The bound of every block of 64 points (for
+            :func:`audiolab.loudness.truepeak.bounded_peaks` of a signal close to
+            this one: the file it is quantized into).
+        """
+        n, step, size = self.n_samples, self.step, truepeak.POINTS_PER_BLOCK
+        envelope = np.maximum(self.block_peak, self.floor)
+        # the gain within block b lies between the centres either side of it
+        padded = np.concatenate((block[:1], block, block[-1:]))
+        bound = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:]) * envelope
+        # the taps of a point read 16 samples either side: blocks b - 2 .. b + 2 at most
+        spread = window_reduce(np.maximum, block, 2) - window_reduce(np.minimum, block, 2)
+        spread *= truepeak.interpolation_gain(self.sample_rate)
+        bound += spread * window_reduce(np.maximum, envelope, 2)
+        # points 64 B .. 64 B + 63 lie beside samples 64 B - 1 .. 64 B + 63; reach[i]
+        # bounds the samples of block i - 1 of `step` (reach[0]: before the signal)
+        per = size // step
+        n_points = -(-(n + 1) // size)
+        reach = np.zeros(n_points * per + 1)
+        reach[1 : 1 + len(bound)] = bound[: n_points * per]
+        cover = reach[: n_points * per].reshape(n_points, per).max(axis=1)  # 64 B - 1 ..
+        np.maximum(cover, reach[per::per], out=cover)  # .. 64 B + 63
+        return truepeak.bounded_peaks(limited, self.sample_rate, cover), cover
 
 
+_TRUE_PEAK_BATCH = 64  # blocks of points interpolated at a time
 #: Samples the limiter's gain is drawn for at a time.
 _APPLY_SAMPLES = 1 << 15
 
@@ -428,5 +416,5 @@ def limit(
         if out is not x:
             out[...] = x
         return out, 0.0
-    limited, smallest = limiter.apply(1.0, ceiling, Release(release_s, fast_release_s), out=out)
-    return limited, -20.0 * math.log10(smallest)
+    limited, block = limiter.apply(1.0, ceiling, Release(release_s, fast_release_s), out=out)
+    return limited, -20.0 * math.log10(float(block.min()))

@@ -49,13 +49,13 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from audiolab import audiofile
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab._json import json_safe
 from audiolab.batch import Errors
@@ -212,65 +212,6 @@ class Measurement:
         return out
 
 
-# ------------------------------------------------------------------ files
-def _open_info(path: str) -> Any:
-    """soundfile's header facts of ``path``, or AudioError naming the file."""
-    if not os.path.lexists(path):
-        raise AudioError(f"{path}: no such file")
-    if os.path.isdir(path):
-        raise AudioError(f"{path}: is a directory, not an audio file")
-    try:
-        size = os.path.getsize(path)
-    except OSError as err:
-        raise AudioError(f"{path}: cannot be read ({err.strerror or err})") from None
-    if size == 0:
-        raise AudioError(f"{path}: empty file (0 bytes), not audio")
-    import soundfile
-
-    try:
-        info = soundfile.info(path)
-    except (RuntimeError, TypeError, ValueError, OSError) as err:
-        reason = str(err).replace(f"Error opening {path!r}: ", "")
-        raise AudioError(f"{path}: not a readable audio file ({reason})") from None
-    log = str(getattr(info, "extra_info", ""))
-    # libsndfile notes a data chunk longer than the file ("should be N") and
-    # an Ogg stream without its end; both are cut-off files.
-    if re.search(r"should be \d+", log) or "lacks an end-of-stream" in log:
-        raise AudioError(f"{path}: truncated file (the header promises more audio than it holds)")
-    if info.frames <= 0 or info.samplerate <= 0 or info.channels <= 0:
-        raise AudioError(f"{path}: holds no audio ({info.frames} frames)")
-    return info
-
-
-# The narrowest dtype that holds each subtype exactly, and its full scale.
-_READ_AS = {
-    "PCM_S8": ("int16", 2.0**15),
-    "PCM_U8": ("int16", 2.0**15),
-    "PCM_16": ("int16", 2.0**15),
-    "PCM_24": ("int32", 2.0**31),
-    "PCM_32": ("int32", 2.0**31),
-    "DOUBLE": ("float64", 1.0),
-}
-
-
-def _read(path: str, info: Any) -> np.ndarray:
-    """Decode the whole file to float64 (channels, frames), or AudioError naming it."""
-    import soundfile
-
-    dtype, full_scale = _READ_AS.get(str(info.subtype), ("float32", 1.0))
-    try:
-        data, _ = soundfile.read(path, dtype=dtype, always_2d=True)
-    except (RuntimeError, TypeError, ValueError, OSError) as err:
-        raise AudioError(f"{path}: cannot be decoded ({err})") from None
-    if len(data) == 0 or (info.format != "MP3" and len(data) < info.frames):
-        raise AudioError(
-            f"{path}: truncated file ({len(data)} of the {info.frames} frames its header announces)"
-        )
-    out = np.empty((data.shape[1], data.shape[0]))
-    np.multiply(data.T, 1.0 / full_scale, out=out)  # one pass: transpose and scale
-    return out
-
-
 # -------------------------------------------------------------- measuring
 def _stats(x: np.ndarray) -> tuple[float, float, float | None]:
     peak = max(float(x.max()), -float(x.min()))
@@ -356,7 +297,7 @@ def measure(
         path = os.fspath(source)
         if isinstance(path, bytes):  # pragma: no cover - bytes paths are rare
             path = os.fsdecode(path)
-        info = _open_info(path)
+        info = audiofile.info(path)
         if sample_rate is not None and check_sample_rate(sample_rate) != info.samplerate:
             raise AudioError(
                 f"{path}: sample_rate={sample_rate!r} given, the file is at {info.samplerate} Hz"
@@ -376,11 +317,11 @@ def measure(
                 frames=int(info.frames),
                 **facts,
             )
-        data = _read(path, info)
+        data, _ = audiofile.read(path, info)
         x = as_audio(
             data,
             max_channels=max(data.shape[0], _LOUDNESS_MAX_CHANNELS),
-            check_finite=str(info.subtype) not in _READ_AS,  # integer PCM is always finite
+            check_finite=str(info.subtype) not in audiofile.INTEGER_SUBTYPES,  # always finite
         )
     else:
         if sample_rate is None:

@@ -8,19 +8,17 @@ solved on the gating blocks' energies, exactly, not taken as ``target -
 input``. When that gain would push the true peak over the ceiling, the
 true-peak limiter (:mod:`audiolab.limiter`) runs at a gain found on a
 prediction of its loudness, the limited signal is measured, and a last trim
-down, solved the same exact way, lands it on the target. The loudness target
+down, solved the same exact way, lands it on the target
+(:mod:`audiolab.limiting`). The loudness target
 holds: the signal is never peak-normalized instead. When the target cannot
 be reached under the ceiling (or the audio is silent), :class:`NormalizeInfo`
 says why, with the numbers.
 
-What is out of reach (the documented floor): more gain into the limiter
-never makes the result quieter, and at the most it may take off the loudest
-peak, :data:`MAX_REDUCTION_DB`, every passage is held against the ceiling:
-the dynamics are flattened, the loudness range is 0 LU, and the loudness is
-as high as this signal gets under this ceiling with this limiter (1 ms
-release at the hardest, close to a clipper that follows the true peak). A
-target above that is out of reach; the result is then the least gain within
-:data:`KNEE_LU` of that loudest result, and the message gives both numbers.
+What is out of reach is documented in :mod:`audiolab.limiting`: a target
+louder than the input gets with its dynamics flattened against the ceiling
+(:data:`MAX_REDUCTION_DB` off its loudest peak). The result is then the least
+gain within :data:`KNEE_LU` of the loudest one reached, and the message
+gives both numbers.
 
 The signal is validated once and K-weighted once for a plain gain, twice
 when the limiter acts (the input, and the limited result). The writer uses
@@ -40,7 +38,7 @@ Examples
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,14 +46,16 @@ import numpy as np
 
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab.errors import AudioError
-from audiolab.limiter import Limiter, Release, limit
+from audiolab.limiter import limit
+from audiolab.limiting import KNEE_LU, LIMITER_HEADROOM_DB, MAX_REDUCTION_DB, limit_to_target
 from audiolab.loudness import Analysis, analyse, truepeak
-from audiolab.loudness.analysis import gated_loudness, gating_powers, to_db
 from audiolab.loudness.constants import ABSOLUTE_GATE_LUFS, MOMENTARY_S
+from audiolab.loudness.gating import gated_loudness, to_db
 
 __all__ = [
     "CEILING_MARGIN_DB",
     "KNEE_LU",
+    "LIMITER_HEADROOM_DB",
     "MAX_REDUCTION_DB",
     "NormalizeInfo",
     "analyse_input",
@@ -68,29 +68,8 @@ __all__ = [
 
 #: The result stays this far under the ceiling, room for PCM quantization and dither.
 CEILING_MARGIN_DB = 0.02
-#: The limiter aims this far under the ceiling: its smooth gain lets inter-sample peaks
-#: through by a little, and band-limited references of the true peak (other windows,
-#: other lengths) read up to about 0.06 dB higher than this meter's on material with
-#: strong content near the Nyquist frequency.
-LIMITER_HEADROOM_DB = 0.1
-#: The limiter may take at most this much off the loudest peak before the target is
-#: declared out of reach (past it the result would be a square wave, not music).
-MAX_REDUCTION_DB = 100.0
-#: Out of reach, the result returned is the least gain within this of the loudest.
-KNEE_LU = 0.1
 #: Within this of the target counts as reached.
 REACHED_LU = 0.1
-#: The releases tried, in turn, until one reaches the target: the program-dependent
-#: default, then single releases that limit harder.
-RELEASES = (Release(), Release(0.010, None), Release(0.001, None))
-#: The limiter aims this much louder than the target, so that the trim goes down, and
-#: takes a prediction this close to the aim.
-_AIM_ABOVE_LU = 0.05
-_AIM_WITHIN_LU = 0.04
-_MEASURED_PASSES = 4  # limited and measured results per release before the next one
-_FLOOR_DB = 0.75  # the envelope is exact for gains up to this much above the one it is for
-_NEAR_DB = 6.0  # passes this close in gain correct the prediction along a line
-_PREDICTIONS = 40  # predictions of the limited loudness per measured pass
 
 
 @dataclass(frozen=True)
@@ -166,222 +145,6 @@ def analyse_input(samples: np.ndarray, sample_rate: int) -> tuple[Analysis, tupl
     return analyse(samples - dc[:, np.newaxis], sample_rate), tuple(float(v) for v in dc)
 
 
-@dataclass
-class _Pass:
-    """A limited and measured result."""
-
-    signal: Analysis
-    gain_db: float
-    reduction_db: float
-    release: Release
-
-
-class _Prediction:
-    """The loudness of the limited signal without filtering it: the input's sub-block
-    energies times the mean square of the limiter's gain over each sub-block. The
-    K-weighting of a signal whose gain moves slowly is nearly that gain times its
-    K-weighting; each measured pass corrects what is left (``offset``)."""
-
-    def __init__(self, source: Analysis, limiter: Limiter) -> None:
-        self.source = source
-        self.limiter = limiter
-        step, n_sub = limiter.step, source.n_subblocks
-        centres = (np.arange(len(limiter.block_peak)) + 0.5) * step
-        index = np.searchsorted(source.bounds, centres, side="right") - 1
-        self.inside = index < n_sub
-        self.index = index[self.inside]
-        self.count = np.maximum(np.bincount(self.index, minlength=n_sub), 1)
-
-    def loudness(self, gain_db: float, aim: float, release: Release) -> tuple[float, float]:
-        """(predicted LUFS, reduction dB) after ``gain_db`` and the limiter."""
-        gain = 10.0 ** (gain_db / 20.0)
-        block = self.limiter.block_gain(gain, aim, release)
-        squares = np.bincount(self.index, block[self.inside] ** 2, len(self.count)) / self.count
-        energy = self.source.energy * (gain * gain) * squares
-        lufs = gated_loudness(gating_powers(energy, self.source.bounds))
-        return lufs, -to_db(float(block.min()))
-
-
-class _Corrected:
-    """The predicted loudness after the limiter at a gain, corrected by what the
-    prediction missed at the measured passes: a straight line in the gain through
-    the last two when they are near each other, else what the last one missed."""
-
-    def __init__(self, predict: _Prediction, aim: float, release: Release) -> None:
-        self.predict, self.aim, self.release = predict, aim, release
-        self.history: list[tuple[float, float]] = []  # (gain, measured minus predicted)
-
-    def predicted(self, gain: float) -> float:
-        return self.predict.loudness(gain, self.aim, self.release)[0]
-
-    def learn(self, gain: float, measured_lufs: float) -> None:
-        self.history.append((gain, measured_lufs - self.predicted(gain)))
-
-    def __call__(self, gain: float) -> float:
-        if not self.history:
-            return self.predicted(gain)
-        (g1, o1), (g2, o2) = self.history[-2:] if len(self.history) > 1 else self.history * 2
-        slope = (o2 - o1) / (g2 - g1) if 0 < abs(g2 - g1) <= _NEAR_DB else 0.0
-        return self.predicted(gain) + o2 + slope * (gain - g2)
-
-
-def _solve_gain(
-    at: Callable[[float], float], low_db: float, high_db: float, aim_lufs: float
-) -> tuple[float, float | None]:
-    """The gain in ``[low_db, high_db]`` whose predicted loudness ``at(gain)`` is the aim.
-
-    The loudness after the limiter does not fall as the gain grows (where the
-    limiter holds a peak at the ceiling, more gain changes nothing there;
-    elsewhere it adds loudness). Secant steps up from ``low_db`` (a limiter
-    that only touches the peaks adds nearly a dB per dB), growing while the
-    loudness grows slowly, until the aim is passed; then regula falsi with
-    the Illinois correction. When even ``high_db`` falls short, returns the
-    knee instead, the least gain within KNEE_LU of that loudest result, and
-    the loudest predicted loudness.
-    """
-    low = (low_db, at(low_db))
-    if low[1] >= aim_lufs:
-        return low_db, None
-    step = aim_lufs - low[1]
-    high: tuple[float, float] | None = None
-    for _ in range(_PREDICTIONS):  # up, until the aim is passed
-        gain = min(low[0] + max(step, 0.01), high_db)
-        lufs = at(gain)
-        if abs(lufs - aim_lufs) <= _AIM_WITHIN_LU:
-            return gain, None
-        if lufs > aim_lufs:
-            high = (gain, lufs)
-            break
-        slope = (lufs - low[1]) / (gain - low[0])
-        if gain >= high_db:
-            break
-        step = 4.0 * (gain - low[0]) if slope < 0.25 else 1.1 * (aim_lufs - lufs) / slope
-        low = (gain, lufs)
-    if high is None:  # out of reach: the knee of the loudest result
-        top = at(high_db)
-        short, enough = low_db, high_db
-        while enough - short > 0.01:
-            middle = 0.5 * (short + enough)
-            short, enough = (short, middle) if at(middle) >= top - KNEE_LU else (middle, enough)
-        return enough, top
-    side, gain = 0, high[0]
-    for _ in range(_PREDICTIONS):
-        weight_low, weight_high = aim_lufs - low[1], high[1] - aim_lufs
-        if side == -1:
-            weight_high /= 2.0
-        elif side == 1:
-            weight_low /= 2.0
-        gain = (low[0] * weight_high + high[0] * weight_low) / (weight_low + weight_high)
-        lufs = at(gain)
-        if abs(lufs - aim_lufs) <= _AIM_WITHIN_LU or high[0] - low[0] < 1e-6:
-            break
-        if lufs < aim_lufs:
-            low, side = (gain, lufs), -1
-        else:
-            high, side = (gain, lufs), 1
-    return gain, None
-
-
-def _limited_pass(
-    limiter: Limiter, gain_db: float, ceiling_db: float, release: Release, peak: str
-) -> tuple[np.ndarray, float, tuple[float, float] | None]:
-    """The samples after the gain and the limiter, the reduction, and their peaks.
-
-    The smooth gain can let an inter-sample peak through by a little: with
-    ``peak="measure"`` (the peaks are measured and returned) or ``"check"``
-    the true peak is checked against the ceiling, and where something slipped
-    the limiter's aim is lowered by that much and it runs again; with
-    ``"unchecked"`` the caller checks what it makes of the result.
-    """
-    rate = limiter.sample_rate
-    gain = 10.0 ** (gain_db / 20.0)
-    ceiling = 10.0 ** (ceiling_db / 20.0)
-    aim_db = ceiling_db - LIMITER_HEADROOM_DB
-    peaks = None
-    out = np.empty_like(limiter.samples)
-    for _ in range(4):
-        out, smallest = limiter.apply(gain, 10.0 ** (aim_db / 20.0), release, out=out)
-        if peak == "unchecked":
-            break
-        if peak == "measure":
-            peaks = truepeak.peaks(out, rate)
-            if peaks[1] <= ceiling:
-                break
-        elif not truepeak.exceeds(out, rate, ceiling):
-            break
-        aim_db -= to_db(truepeak.peaks(out, rate)[1]) - ceiling_db + 0.001
-    return out, -to_db(smallest / gain), peaks
-
-
-def _limit_to_target(
-    source: Analysis, gain_db: float, target_lufs: float, ceiling_db: float, peak: str
-) -> tuple[_Pass | None, int, str]:
-    """The limited result on the target, or the loudest one reached and why it stopped.
-
-    For each release in turn: the gain is solved on the predicted loudness
-    between the plain gain and the gain at which the limiter would take
-    MAX_REDUCTION_DB off the loudest peak; the limited signal is measured, and
-    what the prediction missed (a straight line in the gain through the last
-    two passes) corrects the next solve. A result at or over the target is
-    trimmed down onto it exactly. Returns the pass (None if none was made),
-    the passes made, and the reason the loudest stayed short.
-    """
-    rate = source.sample_rate
-    aim_db = ceiling_db - LIMITER_HEADROOM_DB
-    aim = 10.0 ** (aim_db / 20.0)
-
-    def exact_limiter(gain: float) -> Limiter:
-        return Limiter(source.samples, rate, floor=aim / 10.0 ** ((gain + _FLOOR_DB) / 20.0))
-
-    limiter = exact_limiter(gain_db)
-    predict = _Prediction(source, limiter)
-    # the limiter takes MAX_REDUCTION_DB off the true peak (the envelope's largest value)
-    most_db = max(gain_db, MAX_REDUCTION_DB + aim_db - to_db(float(limiter.block_peak.max())))
-    aim_lufs = target_lufs + _AIM_ABOVE_LU
-    made: list[_Pass] = []
-    why = ""
-    for release in RELEASES:
-        at = _Corrected(predict, aim, release)
-        for _ in range(_MEASURED_PASSES):
-            gain, loudest = _solve_gain(at, gain_db, most_db, aim_lufs)
-            if not limiter.exact_for(10.0 ** (gain / 20.0), aim):  # a lower floor is needed
-                limiter = exact_limiter(gain)
-                predict = at.predict = _Prediction(source, limiter)
-                gain, loudest = _solve_gain(at, gain_db, most_db, aim_lufs)
-            if at.history and abs(gain - at.history[-1][0]) < 0.005:
-                break  # no nearer than the last pass
-            samples, reduction, peaks = _limited_pass(limiter, gain, ceiling_db, release, peak)
-            measured = analyse(samples, rate)
-            measured.known_peaks(peaks)
-            lufs = measured.integrated()
-            made.append(_Pass(measured, gain, reduction, release))
-            if lufs >= target_lufs:  # the trim goes down: the ceiling holds
-                trim = min(measured.gain_for(target_lufs) or 0.0, 0.0)
-                samples *= 10.0 ** (trim / 20.0)
-                made[-1].signal = measured.scaled(trim, samples)
-                return made[-1], len(made), ""
-            at.learn(gain, lufs)
-            if len(at.history) > 1:  # what two measured passes say, whatever the prediction
-                (g1, m1), (g2, m2) = ((g, at.predicted(g) + o) for g, o in at.history[-2:])
-                if m2 <= m1 or g2 + (aim_lufs - m2) * (g2 - g1) / (m2 - m1) > most_db:
-                    why = f"louder takes more than {MAX_REDUCTION_DB:g} dB off the peaks"
-                    break
-            if loudest is not None:
-                loudest = at(most_db)  # corrected by this pass
-                if loudest < target_lufs:
-                    why = (
-                        f"with its dynamics flattened against the ceiling it would reach "
-                        f"about {loudest:.1f} LUFS"
-                    )
-                    break
-    if not made:  # pragma: no cover - every release measures at least one pass
-        return None, 0, why
-    # the least gain within KNEE_LU of the loudest result
-    loudest_lufs = max(p.signal.integrated() for p in made)
-    near = [p for p in made if p.signal.integrated() >= loudest_lufs - KNEE_LU]
-    return min(near, key=lambda p: p.gain_db), len(made), why
-
-
 def normalize_analysis(
     source: Analysis,
     target_lufs: float,
@@ -408,12 +171,16 @@ def normalize_analysis(
     consume : bool
         The source's samples may be overwritten (the caller is done with it).
     peak : {'measure', 'check', 'unchecked'}
-        What is known of the result's true peak: measured (and reported);
-        checked to be under the ceiling (the ceiling is reported); or, when the
-        limiter acts, neither: it aims under the ceiling, and the caller measures
-        what it makes of the result (the writer measures the file) and calls
-        again with a lower ``true_peak_db`` should it be over. A plain gain is
-        always checked.
+        Measure the result's true peak (and report it), or only check that it
+        is under the ceiling (and report the ceiling) where a plain gain is
+        enough; when the limiter acts, its result is measured either way
+        (exactly, from the few blocks where its gain moves). A measured result
+        carries a bound of every block of its points (``point_bounds``): the
+        writer measures the file's true peak, exactly, from the few blocks
+        those leave. ``'unchecked'`` (the writer's, which measures the file it
+        writes) is ``'check'``: on a plain gain the file's own search costs
+        less than two (measured: material whose peaks were flattened before
+        reads many blocks either way).
 
     Returns
     -------
@@ -471,16 +238,24 @@ def normalize_analysis(
     level = 10.0 ** (ceiling_db / 20.0) / gain  # the ceiling before the gain
     passes, reduction, why = 1, 0.0, ""
     x = source.samples
-    over = max(float(x.max()), -float(x.min())) > level  # a sample over: the limiter acts
-    if not over and not truepeak.exceeds(x, rate, level):
+    fits = max(float(x.max()), -float(x.min())) <= level  # else a sample is over: limit
+    if fits and peak == "measure":
+        source.known_peaks(*truepeak.covered_peaks(x, rate))
+        fits = source.peaks()[1] <= level
+    elif fits:
+        fits = not truepeak.exceeds(x, rate, level)
+    if fits:
         out = source.scaled(gain_db, np.multiply(x, gain, out=x if consume else None))
     else:
-        found, passes, why = _limit_to_target(source, gain_db, target_lufs, ceiling_db, peak)
+        found, passes, why = limit_to_target(
+            source, gain_db, target_lufs, ceiling_db, consume=consume
+        )
         if found is None:  # pragma: no cover - every release measures at least one pass
             raise AssertionError("the limiter made no pass")
         out, gain_db, reduction = found.signal, found.gain_db, found.reduction_db
     output_lufs = out.integrated()
-    peak_db = to_db(out.peaks()[1]) if peak == "measure" else ceiling_db
+    known = peak == "measure" or not fits
+    peak_db = to_db(out.peaks()[1]) if known else ceiling_db
     reached = abs(target_lufs - output_lufs) <= REACHED_LU and peak_db <= true_peak_db
     message = None
     if not reached:

@@ -120,8 +120,12 @@ def sosfilt_energies(x: np.ndarray, sr: int) -> np.ndarray:
 
 
 def block_energies(x: np.ndarray, sr: int) -> np.ndarray:
-    """audiolab's K-weighting (the block filter) to the same energies."""
-    return subblock_energies(x, sr, grid_boundaries(len(x), sr))
+    """audiolab's K-weighting (the block filter) to the same energies, BLAS on one thread
+    as the meter runs it."""
+    from audiolab._threads import single_blas
+
+    with single_blas():
+        return subblock_energies(x, sr, grid_boundaries(len(x), sr))
 
 
 FRESH = """
@@ -169,8 +173,9 @@ def block_filter_against_sosfilt(count: int) -> None:
         )
     fresh = max(3, count // 3)
     ours = fresh_process(
-        "from audiolab.loudness.kweighting import grid_boundaries, subblock_energies",
-        "subblock_energies(x, 32000, grid_boundaries(len(x), 32000))",
+        "from audiolab.loudness.kweighting import grid_boundaries, subblock_energies\n"
+        "from audiolab._threads import single_blas",
+        "with single_blas():\n    subblock_energies(x, 32000, grid_boundaries(len(x), 32000))",
         fresh,
     )
     theirs = fresh_process(
@@ -194,7 +199,8 @@ def threads_against_none(count: int) -> None:
     print(f"{'workload':28s} {'one thread':>11s} {'a thread/channel':>17s} {'threads are':>12s}")
 
     def measure(x: np.ndarray, sr: int, channel: int) -> tuple[np.ndarray, tuple[float, float]]:
-        return block_energies(x[channel], sr), truepeak.channel_peaks(x[channel], sr)
+        energies = subblock_energies(x[channel], sr, grid_boundaries(x.shape[1], sr))
+        return energies, truepeak.channel_peaks(x[channel], sr)
 
     pool = ThreadPoolExecutor(2)
     for label, seconds, sr in (

@@ -10,10 +10,15 @@ The package, a room of its own:
   3341/3342, each with its source;
 * :mod:`~audiolab.loudness.kweighting`: the K-weighting filter and the energy
   of every 1 ms sub-block (the one pass over the samples);
+* :mod:`~audiolab.loudness.gating`: the gates of BS.1770-4 on 400 ms block
+  energies, and the gain that gives a loudness after them;
 * :mod:`~audiolab.loudness.analysis`: :class:`~audiolab.loudness.analysis.Analysis`,
-  the validated signal with those energies, and the gating on them;
-* :mod:`~audiolab.loudness.truepeak`: the oversampled peak, its "does it
-  exceed?" question and the envelope a limiter reads;
+  the validated signal with those energies, what is asked of it;
+* :mod:`~audiolab.loudness.interpolation`: the true-peak interpolator and
+  how many times it oversamples at each rate;
+* :mod:`~audiolab.loudness.truepeak`: the oversampled peak and its "does it
+  exceed?" question;
+* :mod:`~audiolab.loudness.envelope`: the envelope a limiter reads;
 * :mod:`~audiolab.loudness.meter`: the public functions, one question each;
 * :mod:`~audiolab.loudness.reporting`: :func:`report`, every answer from one pass.
 
@@ -21,7 +26,7 @@ For the normalizer and the writer (package-internal, on arrays that have
 passed the input gate): ``analyse(samples, sr)`` gives an ``Analysis``;
 ``Analysis.integrated()``, ``.gain_for(target)``, ``.scaled(gain_db)`` and
 ``.peaks()`` answer from it without filtering again; ``report_of(analysis)``
-is its :class:`LoudnessReport`; ``truepeak.exceeds`` and ``truepeak.envelope``
+is its :class:`LoudnessReport`; ``truepeak.exceeds`` and ``envelope.block_envelope``
 serve the limiter.
 
 Examples

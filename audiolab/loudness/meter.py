@@ -28,8 +28,10 @@ import numpy as np
 
 from audiolab._audio import as_audio
 from audiolab.loudness import truepeak
-from audiolab.loudness.analysis import Analysis, analyse, to_db
+from audiolab.loudness.analysis import Analysis, analyse
 from audiolab.loudness.constants import MOMENTARY_SUBBLOCKS, SHORT_TERM_SUBBLOCKS
+from audiolab.loudness.envelope import envelope
+from audiolab.loudness.gating import to_db
 from audiolab.loudness.kweighting import meter_rate
 
 __all__ = [
@@ -416,4 +418,4 @@ def true_peak_envelope(audio: Any, sr: int, *, floor: float = 0.0) -> np.ndarray
     True
     """
     x, rate = _validated(audio, sr)
-    return truepeak.envelope(x, rate, floor)
+    return envelope(x, rate, floor)

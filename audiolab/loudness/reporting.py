@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from audiolab._json import json_safe
-from audiolab.loudness.analysis import Analysis, to_db
+from audiolab.loudness.analysis import Analysis
 from audiolab.loudness.constants import MOMENTARY_SUBBLOCKS, SHORT_TERM_SUBBLOCKS
+from audiolab.loudness.gating import to_db
 from audiolab.loudness.meter import analysed
 
 __all__ = ["LoudnessReport", "report", "report_of"]

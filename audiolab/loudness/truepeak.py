@@ -8,12 +8,12 @@ against a band-limited reference oversampled 16 times. The value is exactly that
 interpolating every point, but only the blocks of points that two cheap
 bounds cannot rule out are interpolated (:class:`PeakSearch`).
 
-Four questions are answered on validated ``(channels, samples)`` float64
+Three questions are answered on validated ``(channels, samples)`` float64
 arrays (the public, validating forms are in :mod:`audiolab.loudness.meter`):
 :func:`peaks` (sample and true peak), :func:`exceeds` (is the true peak
-above a level? what a limiter asks) and :func:`envelope` (the oversampled
-magnitude around every sample) or :func:`block_envelope` (its maximum over
-blocks of samples, which a limiter reads its gain from).
+above a level? what a limiter asks) and, given a bound of every block of
+points, :func:`bounded_peaks` (the exact value from the few blocks the bounds
+leave). The envelope a limiter reads is in :mod:`audiolab.loudness.envelope`.
 
 Examples
 --------
@@ -29,124 +29,38 @@ Examples
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
 from audiolab._threads import per_channel
-from audiolab.loudness.constants import (
-    BS1770_OVERSAMPLING,
-    TRUE_PEAK_ENOUGH_RATE_HZ,
-    TRUE_PEAK_KAISER_BETA,
-    TRUE_PEAK_MIN_RATE_HZ,
-    TRUE_PEAK_TAPS_PER_PHASE,
-    TRUE_PEAK_TIMES,
+from audiolab.loudness.constants import TRUE_PEAK_TAPS_PER_PHASE
+from audiolab.loudness.interpolation import (
+    POINTS_PER_BLOCK,
+    block_points,
+    interpolation_gain,
+    interpolator,
+    oversampling_factor,
+    sample_rows,
 )
 
 __all__ = [
+    "POINTS_PER_BLOCK",
     "PeakSearch",
-    "block_envelope",
+    "block_points",
+    "bounded_peaks",
     "channel_peaks",
-    "envelope",
+    "covered_peaks",
     "exceeds",
+    "interpolation_gain",
     "interpolator",
     "oversampling_factor",
     "peaks",
+    "row_abs_max",
 ]
 
-_PEAK_BLOCK = 64  # points per block in the search
+_PEAK_BLOCK = POINTS_PER_BLOCK  # points per block in the search
 _PEAK_BATCH = 256  # blocks interpolated at a time
 _MAGNITUDE_CHUNK = 1 << 15  # samples whose magnitudes are taken at a time
-
-
-def oversampling_factor(sample_rate: int) -> int:
-    """How many times the true peak oversamples at a rate.
-
-    16 times, and more below 12 kHz so that the oversampled rate reaches
-    192 kHz (24 times at 8 kHz); above 192 kHz fewer times, the oversampled
-    rate staying at least 3.072 MHz. Annex 2 of BS.1770-4 asks for at least 4
-    times below 96 kHz and 2 below 192 kHz; more, so that a limiter reading
-    this true peak holds its ceiling against a band-limited reference
-    oversampled 16 times (a band-limited signal sampled at ``R`` can peak
-    above its largest sample by up to ``1 / cos(pi B / R)`` for a bandwidth
-    ``B``: for content at the Nyquist frequency 0.7 dB at 4x, 0.04 dB at 16x).
-
-    Parameters
-    ----------
-    sample_rate : int
-        Hz.
-
-    Returns
-    -------
-    int
-
-    Examples
-    --------
-    >>> [oversampling_factor(sr) for sr in (8000, 16000, 48000, 96000, 192000, 384000)]
-    [24, 16, 16, 16, 16, 8]
-    """
-    standard = next((f for below, f in BS1770_OVERSAMPLING if sample_rate < below), 1)
-    enough = min(TRUE_PEAK_TIMES, -(-TRUE_PEAK_ENOUGH_RATE_HZ // sample_rate))
-    return max(standard, -(-TRUE_PEAK_MIN_RATE_HZ // sample_rate), enough)
-
-
-@lru_cache(maxsize=16)
-def interpolator(factor: int) -> tuple[np.ndarray, float]:
-    """Taps of the phases 1 .. factor-1 of the true-peak interpolator, and their bound.
-
-    A Kaiser-windowed sinc with its cut-off at the original Nyquist frequency;
-    phase 0 is the signal itself. Row ``i`` of the (N, factor-1) taps multiplies
-    ``x[m - N/2 + 1 + i]`` in the value a fraction ``phase / factor`` of the way
-    from ``x[m]`` to ``x[m + 1]``. Each phase is corrected (by less than 1e-4)
-    to reproduce constants and straight lines exactly, so it splits into the
-    linear interpolation plus ``sum_j q_j * d2x[m + j]`` with the second
-    difference ``d2x[k] = x[k-1] - 2 x[k] + x[k+1]``. The returned bound is the
-    largest ``sum |q_j|`` over the phases: no interpolated value exceeds the
-    larger neighbouring sample by more than that times the largest nearby
-    ``|d2x|``.
-
-    Parameters
-    ----------
-    factor : int
-        The oversampling factor (at least 2).
-
-    Returns
-    -------
-    taps : numpy.ndarray
-        (N, factor - 1), read-only.
-    bound : float
-        The second-difference bound.
-
-    Examples
-    --------
-    >>> taps, bound = interpolator(4)
-    >>> taps.shape, bool(np.allclose(taps.sum(axis=0), 1.0))
-    ((32, 3), True)
-    """
-    n = TRUE_PEAK_TAPS_PER_PHASE
-    half = n // 2
-    offsets = np.arange(-half + 1, half + 1)
-    constraints = np.stack([np.ones(n), offsets])
-    # r = q (*) [1, -2, 1]: the matrix that convolves q (n - 2 taps) with it
-    second_difference = np.zeros((n, n - 2))
-    for j in range(n - 2):
-        second_difference[j : j + 3, j] = (1.0, -2.0, 1.0)
-    taps = np.empty((n, factor - 1))
-    bound = 0.0
-    for phase in range(1, factor):
-        fraction = phase / factor
-        t = fraction - offsets  # distance of each tap from the point, in samples
-        h = np.sinc(t) * np.i0(TRUE_PEAK_KAISER_BETA * np.sqrt(1.0 - (t / half) ** 2))
-        h /= h.sum()
-        # least change that makes sum(h) = 1 and sum(h * offsets) = fraction
-        residual = constraints @ h - np.array([1.0, fraction])
-        h = h - constraints.T @ np.linalg.solve(constraints @ constraints.T, residual)
-        linear = np.where(offsets == 0, 1.0 - fraction, 0.0) + np.where(offsets == 1, fraction, 0.0)
-        q = np.linalg.lstsq(second_difference, h - linear, rcond=None)[0]
-        bound = max(bound, float(np.abs(q).sum()))
-        taps[:, phase - 1] = h
-    taps.setflags(write=False)
-    return taps, bound * (1.0 + 1e-9)
 
 
 def _window_abs_max(x: np.ndarray, width: int, count: int) -> np.ndarray:
@@ -163,17 +77,32 @@ def _window_abs_max(x: np.ndarray, width: int, count: int) -> np.ndarray:
         out[0] = np.abs(x[:head]).max()
     whole = min((n - head) // width, count - 1)
     if whole > 0:
-        out[1 : 1 + whole] = _row_abs_max(x[head : head + whole * width], width)
+        out[1 : 1 + whole] = row_abs_max(x[head : head + whole * width], width)
     rest = x[head + max(whole, 0) * width :]
     if len(rest) and 1 + whole < count:
         out[1 + whole] = np.abs(rest).max()
     return out
 
 
-def _row_abs_max(values: np.ndarray, width: int) -> np.ndarray:
+def row_abs_max(values: np.ndarray, width: int) -> np.ndarray:
     """max |values| over consecutive rows of ``width`` (``values.size`` a multiple).
 
     ``reduceat`` over the magnitudes, a piece of the signal at a time.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+    width : int
+
+    Returns
+    -------
+    numpy.ndarray
+        ``values.size // width`` maxima.
+
+    Examples
+    --------
+    >>> row_abs_max(np.array([1.0, -3.0, 2.0, 0.5]), 2)
+    array([3., 2.])
     """
     flat = values.reshape(-1)
     rows = flat.size // width
@@ -188,24 +117,6 @@ def _row_abs_max(values: np.ndarray, width: int) -> np.ndarray:
         )
         out[first : first + count] = np.maximum.reduceat(magnitude, starts[:count])
     return out
-
-
-def _rows(x: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """``x[s : s + width]`` for every start, zeros outside the signal."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    n = len(x)
-    inside = (starts >= 0) & (starts + width <= n)
-    if n >= width and inside.all():
-        return sliding_window_view(x, width)[starts]
-    rows = np.zeros((len(starts), width))
-    if n >= width and inside.any():
-        rows[inside] = sliding_window_view(x, width)[starts[inside]]
-    for i in np.flatnonzero(~inside):  # the first and last rows, at most a few
-        lo, hi = max(starts[i], 0), min(starts[i] + width, n)
-        if hi > lo:
-            rows[i, lo - starts[i] : hi - starts[i]] = x[lo:hi]
-    return rows
 
 
 class PeakSearch:
@@ -239,6 +150,7 @@ class PeakSearch:
         n, block = len(x), _PEAK_BLOCK
         factor = oversampling_factor(sr)
         self.x = x
+        self.sr = sr
         self.n = n
         self.n_blocks = -(-(n + 1) // block)  # points 0 .. n
         window_max = _window_abs_max(x, block, self.n_blocks + 2)
@@ -246,13 +158,14 @@ class PeakSearch:
         self.window_max = window_max
         self.sample_peak = float(window_max.max())
         threshold = max(floor, self.sample_peak) if above_samples else floor
+        self.threshold = threshold
+        self.cover: np.ndarray | None = None
         self.bound = np.zeros(0)
         self.candidates = np.zeros(0, dtype=np.int64)
         if factor == 1:
             return
         taps, d2_gain = interpolator(factor)
         gain = float(np.abs(taps).sum(axis=0).max())
-        self.taps_by_phase = np.ascontiguousarray(taps.T)
         near = np.maximum(window_max[: self.n_blocks], window_max[1 : self.n_blocks + 1])
         promising = np.flatnonzero(gain * near > threshold)
         if promising.size == 0:
@@ -266,11 +179,11 @@ class PeakSearch:
         d2_max = np.zeros(self.n_blocks + 2)
         for first in range(0, windows.size, _PEAK_BATCH * 2):  # a batch at a time
             batch = windows[first : first + _PEAK_BATCH * 2]
-            rows = _rows(x, batch * block - TRUE_PEAK_TAPS_PER_PHASE // 2 - 1, block + 2)
+            rows = sample_rows(x, batch * block - TRUE_PEAK_TAPS_PER_PHASE // 2 - 1, block + 2)
             d2 = rows[:, :-2] + rows[:, 2:]
             d2 -= rows[:, 1:-1]
             d2 -= rows[:, 1:-1]
-            d2_max[batch] = _row_abs_max(d2, block)
+            d2_max[batch] = row_abs_max(d2, block)
         bound = near[promising] + d2_gain * np.maximum(d2_max[promising], d2_max[promising + 1])
         keep = bound > threshold
         self.candidates = promising[keep]
@@ -289,17 +202,7 @@ class PeakSearch:
         numpy.ndarray
             Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
         """
-        from numpy.lib.stride_tricks import sliding_window_view
-
-        block, n_taps = _PEAK_BLOCK, TRUE_PEAK_TAPS_PER_PHASE
-        rows = _rows(self.x, chosen * block - n_taps // 2, block + n_taps - 1)
-        # the taps of each phase times every point's taps-wide window of samples (a view)
-        windows = sliding_window_view(rows, n_taps, axis=1).transpose(0, 2, 1)
-        values = np.matmul(self.taps_by_phase, windows)
-        last = self.n_blocks - 1  # points beyond len(x) belong to no one
-        if chosen.size and chosen.max() == last:
-            values[chosen == last, :, self.n - last * block + 1 :] = 0.0
-        return values
+        return block_points(self.x, self.sr, chosen)
 
     def largest(self, stop_above: float = math.inf, batch: int = _PEAK_BATCH) -> float:
         """The largest |value| over the samples and every point, as an amplitude.
@@ -327,7 +230,22 @@ class PeakSearch:
                 break
             values = self.interpolate(self.candidates[chosen])
             peak = max(peak, float(values.max()), -float(values.min()))
+            if self.cover is not None:  # these blocks' points, exactly
+                self.cover[self.candidates[chosen]] = np.abs(values).max(axis=(1, 2))
         return peak
+
+    def covering(self) -> np.ndarray:
+        """Start recording a bound of every block's points: the threshold, a candidate's
+        bound, and, once :meth:`largest` has interpolated it, the block's exact largest.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per block, filled in by :meth:`largest`.
+        """
+        self.cover = np.full(self.n_blocks, self.threshold)
+        self.cover[self.candidates] = self.bound
+        return self.cover
 
     def point_peaks(self, chosen: np.ndarray) -> np.ndarray:
         """The largest |interpolated value| of every point of the blocks ``chosen``.
@@ -397,6 +315,96 @@ def peaks(x: np.ndarray, sr: int) -> tuple[float, float]:
     return max(s for s, _ in found), max(t for _, t in found)
 
 
+def covered_peaks(x: np.ndarray, sr: int) -> tuple[tuple[float, float], np.ndarray]:
+    """:func:`peaks`, and a bound of every block of 64 points that :func:`bounded_peaks` takes.
+
+    The exact largest of the blocks the search interpolated, the search's bound
+    of the others; over the channels.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float64 (channels, samples).
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    peaks : tuple of float
+        Sample and true peak, amplitudes.
+    cover : numpy.ndarray
+        One bound per block of points.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0, 1.0, 0.0]])
+    >>> (sample, true), cover = covered_peaks(x, 48000)
+    >>> bool(cover.max() == true), bounded_peaks(x, 48000, cover)[1] == true
+    (True, True)
+    """
+
+    def channel(c: int) -> tuple[float, float, np.ndarray]:
+        search = PeakSearch(x[c], sr, 0.0, above_samples=True)
+        cover = search.covering()
+        return search.sample_peak, search.largest(), cover
+
+    found = per_channel(channel, x.shape[0])
+    cover = found[0][2]
+    for _, _, other in found[1:]:
+        np.maximum(cover, other, out=cover)
+    return (max(s for s, _, _ in found), max(t for _, t, _ in found)), cover
+
+
+def bounded_peaks(
+    x: np.ndarray, sr: int, cover: np.ndarray, at_least: float = 0.0
+) -> tuple[float, float]:
+    """Sample and true peak of validated audio, given a bound on every block of its points.
+
+    ``cover[b]`` is at least the magnitude of every point of block ``b``
+    (points ``64 b .. 64 b + 63``) in every channel: the blocks are
+    interpolated highest bound first until no bound left beats the peak
+    found, so the value is exact and, with tight bounds, few blocks are read.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        float64 (channels, samples).
+    sr : int
+        Sample rate in Hz.
+    cover : numpy.ndarray
+        One upper bound per block of 64 points (``ceil((samples + 1) / 64)``).
+    at_least : float
+        A value the true peak is known to reach: blocks bounded by it are not
+        read (should the true peak not reach it after all, every block is).
+
+    Returns
+    -------
+    sample_peak, true_peak : float
+        Amplitudes.
+
+    Examples
+    --------
+    >>> x = np.array([[0.0, 1.0, 1.0, 0.0]])
+    >>> round(bounded_peaks(x, 48000, np.array([2.0]))[1], 2)
+    1.27
+    """
+    sample = max(float(x.max()), -float(x.min()))
+    true = sample
+    if oversampling_factor(sr) == 1:
+        return sample, true
+    order = np.argsort(-cover, kind="stable")
+    for first in range(0, len(order), _PEAK_BATCH // 4):
+        chosen = order[first : first + _PEAK_BATCH // 4]
+        if cover[chosen[0]] <= max(true, at_least):
+            break
+        for channel in x:
+            values = block_points(channel, sr, chosen)
+            true = max(true, float(values.max()), -float(values.min()))
+    if true < at_least:  # not reached after all: what the pruning relied on is wrong
+        return bounded_peaks(x, sr, cover)
+    return sample, true
+
+
 def exceeds(x: np.ndarray, sr: int, level: float) -> bool:
     """Whether the true peak of validated audio is above an amplitude.
 
@@ -428,143 +436,3 @@ def exceeds(x: np.ndarray, sr: int, level: float) -> bool:
         return search.largest(stop_above=level, batch=_PEAK_BATCH // 4) > level
 
     return any(per_channel(channel, x.shape[0]))
-
-
-def envelope(x: np.ndarray, sr: int, floor: float = 0.0) -> np.ndarray:
-    """Largest oversampled magnitude around each sample of validated audio, over channels.
-
-    ``envelope[n]`` is the largest absolute value of the oversampled signal
-    between samples ``n - 1`` and ``n + 1`` in any channel. Only values above
-    ``floor`` are exact: where the oversampled signal provably stays at or
-    under it, the envelope holds the sample magnitudes.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        float64 (channels, samples).
-    sr : int
-        Sample rate in Hz.
-    floor : float
-        Amplitude.
-
-    Returns
-    -------
-    numpy.ndarray
-        (samples,).
-
-    Examples
-    --------
-    >>> envelope(np.array([[0.0, 1.0, 1.0, 0.0]]), 48000).round(2)  # rings between samples
-    array([0.94, 1.27, 1.27, 0.94])
-    """
-    n = x.shape[1]
-
-    def channel(c: int) -> np.ndarray:
-        search = PeakSearch(x[c], sr, floor, above_samples=False)
-        # samples -1 .. rows * 64 - 1: point p (block b = p // 64, column p % 64) lies
-        # between samples p - 1 and p, so both row views see it
-        rows = search.n_blocks
-        padded = np.zeros(rows * _PEAK_BLOCK + 1)
-        np.abs(x[c], out=padded[1 : n + 1])
-        at_point = padded[1:].reshape(rows, _PEAK_BLOCK)
-        before_point = padded[:-1].reshape(rows, _PEAK_BLOCK)
-        for first in range(0, search.candidates.size, _PEAK_BATCH):
-            chosen = search.candidates[first : first + _PEAK_BATCH]
-            values = search.point_peaks(chosen)  # points past the end read 0
-            at_point[chosen] = np.maximum(at_point[chosen], values)
-            before_point[chosen] = np.maximum(before_point[chosen], values)
-        return padded[1 : n + 1]
-
-    envelopes = per_channel(channel, x.shape[0])
-    out = envelopes[0]
-    for other in envelopes[1:]:
-        np.maximum(out, other, out=out)
-    return out
-
-
-def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarray:
-    """:func:`envelope` at its largest over every block of ``step`` samples, above a floor.
-
-    Where the largest value of :func:`envelope` over ``[k * step, (k + 1) *
-    step)`` (the last block may be shorter) is above ``floor`` the value is
-    exact; elsewhere it is at most ``floor`` and at least the block's sample
-    magnitudes. No per-sample array: blocks that cannot exceed the floor get
-    the largest sample magnitude of the windows the search has read anyway,
-    and only the candidate blocks of :class:`PeakSearch` are looked at closely,
-    their interpolated points going straight to the blocks of the two samples
-    beside them.
-
-    Parameters
-    ----------
-    x : numpy.ndarray
-        float64 (channels, samples).
-    sr : int
-        Sample rate in Hz.
-    floor : float
-        Amplitude.
-    step : int
-        Samples per block: a power of two up to 64.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``ceil(samples / step)`` amplitudes.
-
-    Examples
-    --------
-    >>> x = np.array([[0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
-    >>> block_envelope(x, 48000, 0.0, 4).round(2)
-    array([1.27, 0.09])
-    """
-    if _PEAK_BLOCK % step:
-        raise ValueError(f"step must divide {_PEAK_BLOCK}, got {step}")
-    n = x.shape[1]
-    n_blocks = -(-n // step)
-    per = _PEAK_BLOCK // step  # blocks of samples per block of points
-    half = TRUE_PEAK_TAPS_PER_PHASE // 2
-    first_sample = np.arange(n_blocks) * step
-    # the windows of the search (from H samples before the start) that hold each block
-    windows = (first_sample + half) // _PEAK_BLOCK, (first_sample + step - 1 + half) // _PEAK_BLOCK
-
-    def samples_only(c: int) -> np.ndarray:  # not oversampled: the sample magnitudes
-        out = np.zeros(n_blocks)
-        whole = n // step
-        if whole:
-            out[:whole] = _row_abs_max(x[c, : whole * step], step)
-        if n > whole * step:
-            out[whole] = np.abs(x[c, whole * step :]).max()
-        return out
-
-    def channel(c: int) -> np.ndarray:
-        if oversampling_factor(sr) == 1:
-            return samples_only(c)
-        search = PeakSearch(x[c], sr, floor, above_samples=False)
-        wm = search.window_max
-        out = np.maximum(wm[windows[0]], wm[windows[1]])  # at least the samples' magnitudes
-        offsets = np.arange(per)
-        for first in range(0, search.candidates.size, _PEAK_BATCH):  # the samples, exactly
-            chosen = search.candidates[first : first + _PEAK_BATCH]
-            rows = np.abs(_rows(x[c], chosen * _PEAK_BLOCK, _PEAK_BLOCK))
-            blocks = chosen[:, np.newaxis] * per + offsets
-            inside = blocks < n_blocks
-            out[blocks[inside]] = rows.reshape(len(chosen), per, step).max(axis=2)[inside]
-        for first in range(0, search.candidates.size, _PEAK_BATCH):  # and the points
-            chosen = search.candidates[first : first + _PEAK_BATCH]
-            values = search.point_peaks(chosen)  # point 64 b + i lies between samples p - 1, p
-            blocks = chosen[:, np.newaxis] * per + offsets  # the blocks of samples p
-            # through sample p: points step j .. step j + step - 1 of the block of points
-            groups = values.reshape(len(chosen), per, step).max(axis=2)
-            inside = blocks < n_blocks
-            out[blocks[inside]] = np.maximum(out[blocks[inside]], groups[inside])
-            # through sample p - 1: point step j belongs to the block before
-            before = blocks - 1
-            inside = (before >= 0) & (before < n_blocks)
-            firsts = values[:, ::step]
-            out[before[inside]] = np.maximum(out[before[inside]], firsts[inside])
-        return out
-
-    found = per_channel(channel, x.shape[0])
-    result = found[0]
-    for other in found[1:]:
-        np.maximum(result, other, out=result)
-    return result

@@ -25,14 +25,20 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import fields
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from audiolab.errors import AudioError
-from audiolab.store.connection import Transaction, connect, migrate
+from audiolab.store.connection import (
+    Transaction,
+    errors_of,
+    migrate,
+    open_catalog,
+    schema_version_of,
+)
 from audiolab.store.schema import (
     CATALOG_NAME,
     STATUSES,
@@ -43,7 +49,7 @@ from audiolab.store.schema import (
     from_row,
     iso,
 )
-from audiolab.store.tree import path_for
+from audiolab.store.tree import check_root, path_for
 
 __all__ = ["Catalog"]
 
@@ -58,7 +64,9 @@ class Catalog:
     Parameters
     ----------
     root : str or Path
-        The folder; created on first write. Files go to ``root/YYYY/MM/DD/``.
+        The folder: new, empty, or holding an audiolab catalog (see
+        :func:`audiolab.store.tree.check_root`); created on first write,
+        never by a read. Files go to ``root/YYYY/MM/DD/``.
     clock : callable, optional
         Returns the current time as an aware datetime (UTC by default); tests
         use it to place a generation just before midnight.
@@ -77,7 +85,7 @@ class Catalog:
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.root = Path(root).expanduser().absolute()
+        self.root = check_root(root)
         self.clock = clock or _utc_now
         self._local = threading.local()
         self._pid = os.getpid()
@@ -102,27 +110,45 @@ class Catalog:
         """``root/catalog.sqlite``."""
         return self.root / CATALOG_NAME
 
-    def _connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened (and the catalog migrated) on first use."""
+    def _connection(self, *, write: bool = False) -> sqlite3.Connection:
+        """This thread's connection; a write creates (and migrates) the catalog, a read never.
+
+        Reading a store whose catalog does not exist yet reads an empty
+        in-memory stand-in, swapped for the real file once it appears.
+        """
         if self._pid != os.getpid():  # forked: never share a connection across processes
             self._local = threading.local()
             self._pid = os.getpid()
             self._ready = False
-        connection = getattr(self._local, "connection", None)
+        local = self._local
+        connection = getattr(local, "connection", None)
+        if connection is not None and local.stand_in and (write or self.catalog_path.exists()):
+            connection.close()
+            connection = None
         if connection is None:
-            connection = connect(self.catalog_path)
-            self._local.connection = connection
-        if not self._ready:
+            connection = open_catalog(self.catalog_path, create=write)
+            local.stand_in = connection is None
+            if connection is None:
+                connection = sqlite3.connect(":memory:", isolation_level=None)
+                connection.row_factory = sqlite3.Row
+                migrate(connection, self.catalog_path)
+            local.connection = connection
+        if write and not self._ready:
             migrate(connection, self.catalog_path)
             self._ready = True
         return connection
 
     def _write(self) -> Transaction:
         """A write transaction: ``with self._write() as connection: ...``."""
-        return Transaction(self._connection())
+        return Transaction(self._connection(write=True), self.catalog_path)
+
+    def _query(self, sql: str, args: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """The rows of a read (SQLite's errors translated, see :mod:`.connection`)."""
+        with errors_of(self.catalog_path):
+            return self._connection().execute(sql, args).fetchall()
 
     def schema_version(self) -> int:
-        """Version of the catalog's schema (after any forward migration).
+        """Version of the catalog's schema, after creating or migrating it if needed.
 
         Examples
         --------
@@ -131,8 +157,8 @@ class Catalog:
         >>> Catalog(tempfile.mkdtemp()).schema_version() == SCHEMA_VERSION
         True
         """
-        row = self._connection().execute("SELECT max(version) FROM schema_version").fetchone()
-        return int(row[0])
+        with errors_of(self.catalog_path):
+            return schema_version_of(self._connection(write=True))
 
     def close(self) -> None:
         """Close this thread's connection to the catalog (reopened on next use).
@@ -185,11 +211,9 @@ class Catalog:
         >>> job_id.startswith("gen_") and len(job_id) == 12
         True
         """
-        connection = self._connection()
         while True:
             job_id = "gen_" + secrets.token_hex(4)
-            taken = connection.execute(f"SELECT 1 FROM {TABLE} WHERE job_id = ?", (job_id,))
-            if taken.fetchone() is None:
+            if not self._query(f"SELECT 1 FROM {TABLE} WHERE job_id = ?", (job_id,)):
                 return job_id
 
     # --------------------------------------------------------------- queries
@@ -205,12 +229,8 @@ class Catalog:
         >>> Catalog(tempfile.mkdtemp()).get("gen_00000000") is None
         True
         """
-        row = (
-            self._connection()
-            .execute(f"SELECT * FROM {TABLE} WHERE job_id = ?", (check_job_id(job_id),))
-            .fetchone()
-        )
-        return None if row is None else self._record(row)
+        rows = self._query(f"SELECT * FROM {TABLE} WHERE job_id = ?", (check_job_id(job_id),))
+        return self._record(rows[0]) if rows else None
 
     def records(
         self,
@@ -276,7 +296,7 @@ class Catalog:
             if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
                 raise AudioError(f"limit must be a non-negative integer, got {limit!r}")
             sql += f" LIMIT {limit}"
-        return [self._record(row) for row in self._connection().execute(sql, args)]
+        return [self._record(row) for row in self._query(sql, args)]
 
     def to_dataframe(self, **filters: Any) -> Any:
         """The rows of :meth:`records` as a pandas DataFrame (pandas must be installed).
@@ -297,8 +317,7 @@ class Catalog:
         return pd.DataFrame(rows, columns=columns)
 
     def __len__(self) -> int:
-        row = self._connection().execute(f"SELECT count(*) FROM {TABLE}").fetchone()
-        return int(row[0])
+        return int(self._query(f"SELECT count(*) FROM {TABLE}")[0][0])
 
     def __iter__(self) -> Iterator[Record]:
         return iter(self.records())

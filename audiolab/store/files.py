@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sqlite3
@@ -24,11 +25,19 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from audiolab.errors import AudioError
+from audiolab.errors import AudioError, StoreError
 from audiolab.policy import is_temporary, temporary_path
 from audiolab.store.catalog import Catalog
 from audiolab.store.schema import JOB_ID, STATUSES, TABLE, as_utc, insert_sql
-from audiolab.store.tree import day_folder, inside, relative, remove_empty_folders, tree_files
+from audiolab.store.tree import (
+    audiolab_named,
+    day_folder,
+    inside,
+    refuse_catalog_file,
+    relative,
+    remove_empty_folders,
+    tree_files,
+)
 
 __all__ = ["Files"]
 
@@ -41,6 +50,17 @@ class Files(Catalog):
             f"SELECT * FROM {TABLE} WHERE path = ?", (relative(self.root, path),)
         ).fetchone()
 
+    def _file(self, path: str | os.PathLike[str]) -> Path:
+        """``path`` inside the root, and not the catalog or one of its files."""
+        return refuse_catalog_file(self.root, inside(self.root, path))
+
+    def _free(self, connection: sqlite3.Connection, path: Path, given: Any) -> None:
+        """AudioError unless nothing is at ``path`` and no row points there."""
+        if os.path.lexists(path):
+            raise AudioError(f"{str(given)!r} already exists; delete it first")
+        if self._row_for_path(connection, path) is not None:
+            raise StoreError(f"{path}: a row of the catalog points to this path; delete it first")
+
     def file_size_bytes(self, path: str | os.PathLike[str]) -> int:
         """Size in bytes of a file in the store.
 
@@ -52,7 +72,7 @@ class Files(Catalog):
         >>> store.file_size_bytes("a.txt")
         3
         """
-        return inside(self.root, path).stat().st_size
+        return self._file(path).stat().st_size
 
     def has_file(self, path: str | os.PathLike[str]) -> bool:
         """Whether a regular file (not a link) is at ``path`` inside the store.
@@ -63,7 +83,7 @@ class Files(Catalog):
         >>> Files(tempfile.mkdtemp()).has_file("2026/01/01/gen_1.wav")
         False
         """
-        target = inside(self.root, path)
+        target = self._file(path)
         return target.is_file() and not target.is_symlink()
 
     def delete(self, path: str | os.PathLike[str]) -> bool:
@@ -79,7 +99,7 @@ class Files(Catalog):
         >>> store.delete(record.path), store.get(record.job_id)
         (True, None)
         """
-        target = inside(self.root, path)
+        target = self._file(path)
         with self._write() as connection:
             connection.execute(
                 f"DELETE FROM {TABLE} WHERE path = ?", (relative(self.root, target),)
@@ -103,13 +123,12 @@ class Files(Catalog):
         >>> store.get(record.job_id).path
         '2020/01/01/kept.wav'
         """
-        src, dst = inside(self.root, source), inside(self.root, destination)
+        src, dst = self._file(source), self._file(destination)
         if src.is_symlink() or not src.is_file():
             raise AudioError(f"no file to move at {str(source)!r}")
-        if dst.exists():
-            raise AudioError(f"{str(destination)!r} already exists; delete it first")
         dst.parent.mkdir(parents=True, exist_ok=True)
         with self._write() as connection:
+            self._free(connection, dst, destination)
             connection.execute(
                 f"UPDATE {TABLE} SET path = ? WHERE path = ?",
                 (relative(self.root, dst), relative(self.root, src)),
@@ -134,16 +153,17 @@ class Files(Catalog):
         >>> store.get("alt_take").prompt
         'p'
         """
-        src, dst = inside(self.root, source), inside(self.root, destination)
+        src, dst = self._file(source), self._file(destination)
         if src.is_symlink() or not src.is_file():
             raise AudioError(f"no file to copy at {str(source)!r}")
-        if dst.exists():
+        if os.path.lexists(dst):
             raise AudioError(f"{str(destination)!r} already exists; delete it first")
         dst.parent.mkdir(parents=True, exist_ok=True)
         temporary = temporary_path(dst)
         try:
             shutil.copy2(src, temporary)
             with self._write() as connection:
+                self._free(connection, dst, destination)
                 row = self._row_for_path(connection, src)
                 if row is not None:
                     values = dict(row)
@@ -158,7 +178,8 @@ class Files(Catalog):
                     connection.execute(insert_sql(values), tuple(values.values()))
                 os.replace(temporary, dst)
         finally:
-            temporary.unlink(missing_ok=True)
+            if os.path.lexists(temporary):  # (a missing file on a read-only disk: EROFS)
+                temporary.unlink()
         return dst
 
     def files(
@@ -206,9 +227,7 @@ class Files(Catalog):
             total_files += 1
             total_bytes += size
         per_status = dict.fromkeys(STATUSES, 0)
-        for row in self._connection().execute(
-            f"SELECT status, count(*) FROM {TABLE} GROUP BY status"
-        ):
+        for row in self._query(f"SELECT status, count(*) FROM {TABLE} GROUP BY status"):
             per_status[row[0]] = int(row[1])
         return {
             "root": str(self.root),
@@ -221,11 +240,14 @@ class Files(Catalog):
         }
 
     def cleanup(self, older_than_days: float = 30, *, dry_run: bool = True) -> list[Path]:
-        """Delete files in the tree older than ``older_than_days``, with their catalog rows.
+        """Delete takes older than ``older_than_days`` days, with their catalog rows.
 
         Age is the file's modification time (as in the seed), so files placed
-        by hand are covered too. Only regular files inside the date tree are
-        considered: symbolic links (and what they point to) are left alone.
+        by hand are covered too. Only the store's own files are deleted: those
+        a catalog row points to, and audio files of the date tree named as
+        audiolab names takes (``<job id>.wav``, ...). Anything else, temporary
+        files of writes in progress, and symbolic links (and what they point
+        to) are left alone.
 
         Parameters
         ----------
@@ -246,10 +268,22 @@ class Files(Catalog):
         []
         """
         days = older_than_days
-        if isinstance(days, bool) or not isinstance(days, (int, float)) or days < 0:
+        if (
+            isinstance(days, bool)
+            or not isinstance(days, (int, float))
+            or not math.isfinite(days)
+            or days < 0
+        ):
             raise AudioError(f"older_than_days must be a non-negative number, got {days!r}")
         cutoff = (as_utc(self.clock()) - timedelta(days=days)).timestamp()
-        old = [p for p in tree_files(self.root) if p.lstat().st_mtime < cutoff]
+        known = {row[0] for row in self._query(f"SELECT path FROM {TABLE} WHERE path IS NOT NULL")}
+        old = [
+            p
+            for p in tree_files(self.root)
+            if p.lstat().st_mtime < cutoff
+            and not is_temporary(p)
+            and (relative(self.root, p) in known or audiolab_named(p))
+        ]
         if not dry_run:
             for path in old:
                 self.delete(path)

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -24,7 +25,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from audiolab.errors import AudioError
+from audiolab.errors import AudioError, StoreError
+from audiolab.policy import temporary_path
 from audiolab.store.catalog import Catalog
 from audiolab.store.schema import (
     TABLE,
@@ -103,10 +105,20 @@ class Lifecycle(Catalog):
         }
         row = to_row(values)
         with self._write() as connection:
+            if connection.execute(f"SELECT 1 FROM {TABLE} WHERE job_id = ?", (job_id,)).fetchone():
+                raise AudioError(f"job id {job_id!r} is already in the catalog")
+            if os.path.lexists(path):  # under the lock: no file operation of a store races it
+                raise StoreError(
+                    f"{path}: a file that is not in the catalog is already there, and a new take "
+                    "never replaces it: move it away, or catalogue it with "
+                    "`audiolab store verify --repair`"
+                )
             try:
                 connection.execute(insert_sql(row), tuple(row.values()))
             except sqlite3.IntegrityError:
-                raise AudioError(f"job id {job_id!r} is already in the catalog") from None
+                raise StoreError(
+                    f"{path}: another row of the catalog already points to this file"
+                ) from None
         return Job(job_id, created, path, time.monotonic())
 
     def _job(self, job: Job | str) -> Job:
@@ -127,6 +139,7 @@ class Lifecycle(Catalog):
         measurement: Any = None,
         generation_seconds: float | None = None,
         measure_options: Mapping[str, Any] | None = None,
+        overwrite: bool = False,
         **export_options: Any,
     ) -> Record:
         """Export the audio to the job's path, measure the file, and complete its row.
@@ -148,6 +161,11 @@ class Lifecycle(Catalog):
             How long generating took. Default: the time since :meth:`begin`.
         measure_options : mapping, optional
             Keyword arguments of :func:`audiolab.measure.measure` (default: everything).
+        overwrite : bool
+            Replace the take of a job that is already ``complete``. The new
+            take is written and measured beside the old one and renamed over
+            it only when whole: if anything fails, the old take and its row
+            stay as they were.
         **export_options
             Keyword arguments of :func:`audiolab.export.export_wav`
             (``target_lufs``, ``true_peak_db``, ``bit_depth``, ...).
@@ -160,8 +178,10 @@ class Lifecycle(Catalog):
         Raises
         ------
         AudioError
-            For bad audio or options; the row is then ``failed`` and no file is
-            left at the job's path.
+            For bad audio or options; the row of a pending job is then
+            ``failed`` and no file is left at the job's path.
+        StoreError
+            The job is complete and ``overwrite`` is not given: its take is kept.
 
         Examples
         --------
@@ -173,38 +193,56 @@ class Lifecycle(Catalog):
         >>> record.status, record.bit_depth, abs(record.integrated_lufs + 16) < 0.5
         ('complete', 'PCM_24', True)
         """
-        job = self._job(job)
         from audiolab.export import ExportResult, export_wav
         from audiolab.measure import measure
 
+        job = self._job(job)
+        before = self.get(job.job_id)
+        if before is None:
+            raise AudioError(f"job {job.job_id!r} is not in the catalog {self.catalog_path}")
+        replacing = before.status == "complete"
+        if replacing and not overwrite:
+            raise StoreError(
+                f"{before.absolute_path}: job {job.job_id!r} is complete and its take is kept: "
+                "pass overwrite=True to replace it"
+            )
+        final = before.absolute_path or job.path
         if generation_seconds is None and job.started:
             generation_seconds = time.monotonic() - job.started
+        written = audio.path if isinstance(audio, ExportResult) else audio
+        by_caller = isinstance(written, (str, os.PathLike))
+        target = final if by_caller or not replacing else temporary_path(final)
         try:
             started = time.perf_counter()
-            written = audio.path if isinstance(audio, ExportResult) else audio
-            if isinstance(written, (str, os.PathLike)):  # exported by the caller
-                if Path(written).absolute() != job.path:
+            if by_caller:  # exported by the caller
+                if Path(written).absolute() != final:
                     raise AudioError(
                         f"the file was exported to {str(written)!r}, not to the job's path "
-                        f"{str(job.path)!r}: export to job.path"
+                        f"{str(final)!r}: export to job.path"
                     )
-                if not job.path.is_file():
-                    raise AudioError(f"no file at the job's path {str(job.path)!r}")
+                if not final.is_file():
+                    raise AudioError(f"no file at the job's path {str(final)!r}")
                 result = audio if isinstance(audio, ExportResult) else None
             else:
                 if sample_rate is None:
                     raise AudioError("sample_rate is needed to export audio")
-                result = export_wav(audio, job.path, sample_rate, **export_options)
+                result = export_wav(audio, target, sample_rate, **export_options)
             exported = time.perf_counter()
             if measurement is None:
-                measurement = measure(job.path, **dict(measure_options or {}))
+                measurement = measure(target, **dict(measure_options or {}))
             measured = time.perf_counter()
             values = measurement if isinstance(measurement, Mapping) else measurement.to_dict()
+            if target != final and "path" in values:  # measured beside its place
+                values = {**values, "path": str(final)}
             timings = (generation_seconds, exported - started, measured - exported)
-            self._fill(job, result, values, *timings)
+            self._fill(job, result, values, *timings, written=target)
         except BaseException as err:  # also KeyboardInterrupt: never leave a half-done job
-            job.path.unlink(missing_ok=True)
-            self.fail(job, err)
+            with contextlib.suppress(Exception):
+                if target != final:
+                    target.unlink(missing_ok=True)  # the old take and its row stay
+                else:
+                    final.unlink(missing_ok=True)  # the job's own pending file
+                    self.fail(job, err)
             raise
         record = self.get(job.job_id)
         assert record is not None
@@ -218,13 +256,20 @@ class Lifecycle(Catalog):
         generation_seconds: float | None,
         export_seconds: float | None,
         measure_seconds: float | None,
+        *,
+        written: Path | None = None,
     ) -> None:
-        """Complete the row of ``job`` from its measurement (and export result)."""
+        """Complete the row of ``job`` from its measurement (and export result).
+
+        ``written`` is where the file is now when that is not the job's path
+        (a replacement): it is renamed into place in the same transaction.
+        """
 
         def pick(name: str, fallback: Any = None) -> Any:
             value = measurement.get(name)
             return fallback if value is None else value
 
+        source = job.path if written is None else written
         values = {
             "status": "complete",
             "completed_at": as_utc(self.clock()),
@@ -233,7 +278,7 @@ class Lifecycle(Catalog):
             "duration_seconds": pick("duration_seconds", getattr(result, "duration_seconds", None)),
             "bit_depth": pick("bit_depth", getattr(result, "bit_depth", None)),
             "path": relative(self.root, job.path),
-            "file_size_bytes": job.path.stat().st_size,
+            "file_size_bytes": source.stat().st_size,
             "generation_seconds": generation_seconds,
             "export_seconds": export_seconds,
             "measure_seconds": measure_seconds,
@@ -247,11 +292,15 @@ class Lifecycle(Catalog):
         row = to_row(values)
         with self._write() as connection:
             updated = connection.execute(update_sql(row), (*row.values(), job.job_id)).rowcount
-        if updated != 1:
-            raise AudioError(f"job {job.job_id!r} is not in the catalog {self.catalog_path}")
+            if updated != 1:
+                raise AudioError(f"job {job.job_id!r} is not in the catalog {self.catalog_path}")
+            if source != job.path:
+                os.replace(source, job.path)  # inside the transaction: a failed rename rolls back
 
     def fail(self, job: Job | str, error: BaseException | str) -> None:
-        """Mark the job ``failed`` with the error (its type and message).
+        """Mark a pending (or failed) job ``failed`` with the error (its type and message).
+
+        A complete job is not failed: its take is kept (delete it to discard it).
 
         Examples
         --------
@@ -262,11 +311,25 @@ class Lifecycle(Catalog):
         >>> catalog.get(job.job_id).error
         'RuntimeError: out of memory'
         """
-        job_id = job.job_id if isinstance(job, Job) else check_job_id(job)
+        self._set_failed(job.job_id if isinstance(job, Job) else check_job_id(job), error)
+
+    def _set_failed(
+        self, job_id: str, error: BaseException | str, *, even_complete: bool = False
+    ) -> None:
         message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         row = to_row({"status": "failed", "completed_at": as_utc(self.clock()), "error": message})
+        where = "job_id" if even_complete else "status != 'complete' AND job_id"
         with self._write() as connection:
-            connection.execute(update_sql(row), (*row.values(), job_id))
+            if connection.execute(update_sql(row, where), (*row.values(), job_id)).rowcount:
+                return
+            found = connection.execute(
+                f"SELECT status FROM {TABLE} WHERE job_id = ?", (job_id,)
+            ).fetchone()
+        if found is None:
+            raise AudioError(f"job {job_id!r} is not in the catalog {self.catalog_path}")
+        raise StoreError(
+            f"job {job_id!r} is complete and its take is kept: delete it to discard it"
+        )
 
     def save(
         self,

@@ -126,7 +126,11 @@ class Lineage(Lifecycle):
         seed = generate_options.get("seed")
         if seed is None:
             seed = generate_options["seed"] = secrets.randbelow(2**31)
-        export = {"target_lufs": target_lufs, "true_peak_db": true_peak_db, "bit_depth": bit_depth}
+        export: dict[str, Any] = {
+            "target_lufs": target_lufs,
+            "true_peak_db": true_peak_db,
+            "bit_depth": bit_depth,
+        }
         asked = {k: v for k, v in generate_options.items() if isinstance(v, _PLAIN)}
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise AudioError(f"n must be an integer of at least 1, got {n!r}")

@@ -9,8 +9,10 @@ line::
 
     parent_id: str | None = column("TEXT", since=3)  # the take this one continues
 
-(and, when it needs one, an index in :data:`INDEXES`). A released version's
-columns are never edited: a change is a new column with the next ``since``.
+(and, when it needs one, an index in :data:`STATEMENTS`, which also holds
+any other table, e.g. ``8: ("CREATE TABLE trials (...)",)``). A released
+version's columns and statements are never edited: a change is a new column
+or statement with the next version.
 
 Examples
 --------
@@ -39,10 +41,10 @@ __all__ = [
     "APPLICATION_ID",
     "CATALOG_NAME",
     "COLUMNS",
-    "INDEXES",
     "JOB_ID",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "STATEMENTS",
     "STATUSES",
     "TABLE",
     "TABLES",
@@ -252,8 +254,8 @@ COLUMNS: tuple[Column, ...] = tuple(
 _BY_NAME = {c.name: c for c in COLUMNS}
 _REQUIRED = {f.name for f in fields(Record) if f.default is MISSING}
 
-#: Indexes, by the version that adds them.
-INDEXES: dict[int, tuple[str, ...]] = {
+#: Indexes and other tables, by the version that adds them (after that version's columns).
+STATEMENTS: dict[int, tuple[str, ...]] = {
     1: (
         f"CREATE INDEX generations_created_at ON {TABLE} (created_at)",
         f"CREATE INDEX generations_status ON {TABLE} (status)",
@@ -279,7 +281,7 @@ def _migrations() -> dict[int, tuple[str, ...]]:
     for c in COLUMNS:
         if c.since > 1:
             steps.setdefault(c.since, []).append(f"ALTER TABLE {TABLE} ADD COLUMN {c.definition}")
-    for version, statements in [*INDEXES.items(), *TABLES.items()]:
+    for version, statements in [*STATEMENTS.items(), *TABLES.items()]:
         steps.setdefault(version, []).extend(statements)
     if sorted(steps) != list(range(1, max(steps) + 1)):  # pragma: no cover - a declaration slip
         raise RuntimeError(f"schema versions must follow each other, got {sorted(steps)}")

@@ -21,22 +21,141 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
-from audiolab.errors import AudioError
-from audiolab.store.schema import as_utc, check_job_id
+from audiolab.errors import AudioError, StoreError
+from audiolab.policy import is_temporary
+from audiolab.store.schema import CATALOG_NAME, JOB_ID, as_utc, check_job_id
 
 __all__ = [
+    "AUDIO_EXTENSIONS",
     "DATE_DIR",
+    "audiolab_named",
+    "check_root",
     "day_folder",
     "inside",
+    "is_catalog_file",
     "path_for",
+    "refuse_catalog_file",
     "relative",
     "remove_empty_folders",
     "tree_files",
 ]
 
 DATE_DIR = re.compile(r"\d{4}/\d{2}/\d{2}")
+#: Extensions of the audio files audiolab writes (what cleanup may delete as an orphan).
+AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3")
 _DATE_PARTS = re.compile(r"\d{4}(/\d{2}(/\d{2})?)?")
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}")
+
+
+def check_root(root: str | os.PathLike[str]) -> Path:
+    """The absolute root of a store, or :class:`StoreError` saying why it cannot be one.
+
+    A store's root is a folder of its own: new, empty, holding an audiolab
+    catalog, or holding only a date tree (``YYYY/...``, as the seed's file
+    manager left it). The file system's root, the home folder and an empty
+    path are refused, and so is a file or a folder of other things: a
+    cleanup there could delete what is not the store's.
+
+    Examples
+    --------
+    >>> check_root("/")
+    Traceback (most recent call last):
+    ...
+    audiolab.StoreError: /: refusing the file system's root as a store: give it a folder of its own, such as data/outputs
+    """  # noqa: E501
+    text = os.fspath(root) if isinstance(root, (str, os.PathLike)) else None
+    if not isinstance(text, str) or not text.strip():
+        raise StoreError(f"a store's root must be a folder such as 'data/outputs', got {root!r}")
+    if "\x00" in text:
+        raise StoreError(f"a store's root cannot hold a NUL byte, got {text!r}")
+    path = Path(os.path.normpath(Path(text).expanduser().absolute()))
+    if path == Path(path.anchor):
+        raise StoreError(
+            f"{path}: refusing the file system's root as a store: give it a folder of its own, "
+            "such as data/outputs"
+        )
+    if path.resolve() == Path.home().resolve():
+        raise StoreError(
+            f"{path}: refusing the home folder as a store: give it a folder of its own, "
+            "such as ~/audiolab-outputs"
+        )
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{path}: not a folder, so it cannot be a store's root")
+    if path.is_dir() and not (path / CATALOG_NAME).exists():
+        try:
+            entries = os.listdir(path)
+        except OSError as err:
+            raise OSError(err.errno, err.strerror, str(path)) from None
+        others = [n for n in entries if not is_temporary(n) and not re.fullmatch(r"\d{4}", n)]
+        if others:
+            raise StoreError(
+                f"{path}: not an audiolab store: the folder holds other files "
+                f"({', '.join(sorted(others)[:3])}{', ...' if len(others) > 3 else ''}) "
+                f"and no {CATALOG_NAME}; give the store an empty or new folder"
+            )
+    return path
+
+
+def _catalog_family(root: Path) -> list[Path]:
+    """The catalog, its ``-wal``/``-shm``/``-journal`` files and its backups that exist."""
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return []
+    return [root / n for n in names if n.startswith(CATALOG_NAME)]
+
+
+def is_catalog_file(root: Path, path: Path) -> bool:
+    """Whether ``path`` is the catalog or one of its files, by name or by inode.
+
+    Examples
+    --------
+    >>> is_catalog_file(Path("/data"), Path("/data/catalog.sqlite-wal"))
+    True
+    """
+    if path.parent == root and path.name.startswith(CATALOG_NAME):
+        return True
+    try:
+        mine = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    for member in _catalog_family(root):
+        try:
+            theirs = os.stat(member, follow_symlinks=False)
+        except OSError:
+            continue
+        if (mine.st_dev, mine.st_ino) == (theirs.st_dev, theirs.st_ino):
+            return True
+    return False
+
+
+def refuse_catalog_file(root: Path, path: Path) -> Path:
+    """``path``, or :class:`StoreError` when it is the catalog or one of its files.
+
+    Examples
+    --------
+    >>> refuse_catalog_file(Path("/data"), Path("/data/catalog.sqlite"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    audiolab.StoreError: /data/catalog.sqlite: the catalog is not a file of the file API: ...
+    """
+    if is_catalog_file(root, path):
+        raise StoreError(
+            f"{path}: the catalog is not a file of the file API: its rows are read and "
+            "changed with the store's methods, and a copy is made with sqlite3's backup"
+        )
+    return path
+
+
+def audiolab_named(path: Path) -> bool:
+    """Whether ``path`` is named as audiolab names takes: a job id and an audio extension.
+
+    Examples
+    --------
+    >>> audiolab_named(Path("2026/01/01/gen_0a1b2c3d.wav")), audiolab_named(Path("notes.pdf"))
+    (True, False)
+    """
+    return path.suffix.lower() in AUDIO_EXTENSIONS and bool(JOB_ID.fullmatch(path.stem))
 
 
 def day_folder(root: Path, day: datetime | date | str) -> Path:

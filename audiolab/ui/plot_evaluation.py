@@ -23,21 +23,13 @@ from typing import Any
 import numpy as np
 
 from audiolab.errors import AudioError
+from audiolab.ui.axes import axes_or_new
 
 __all__ = ["drift", "listening"]
 
 _OK, _BAD, _NEUTRAL = "#2a7d2e", "#b00020", "#1f4e8c"
 #: BS.1534-3's continuous quality scale.
 _MUSHRA_GRADES = ("bad", "poor", "fair", "good", "excellent")
-
-
-def _axes(ax: Any, height: float = 3.4) -> Any:
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
-
-    _, ax = plt.subplots(figsize=(9.0, height), layout="constrained")
-    return ax
 
 
 def listening(results: Any, ax: Any = None) -> Any:
@@ -70,7 +62,7 @@ def listening(results: Any, ax: Any = None) -> Any:
     """
     table = results.table
     if results.kind == "abx":
-        ax = _axes(ax)
+        ax = axes_or_new(ax)
         share = table["correct"] / table["trials"].clip(lower=1)
         colors = [_OK if p < 0.05 else _NEUTRAL for p in table["p_value"]]
         positions = np.arange(len(table))
@@ -96,7 +88,7 @@ def listening(results: Any, ax: Any = None) -> Any:
         ax.legend(loc="lower right")
         return ax
     if results.kind == "pairwise":
-        ax = _axes(ax, height=0.5 * len(table) + 1.6)
+        ax = axes_or_new(ax, height=0.5 * len(table) + 1.6)
         order = table.iloc[::-1]
         y = np.arange(len(order))
         ax.errorbar(
@@ -113,7 +105,7 @@ def listening(results: Any, ax: Any = None) -> Any:
         ax.set_title(f"pairwise preference: {len(results.trials)} comparisons")
         return ax
     if results.kind == "mushra":
-        ax = _axes(ax)
+        ax = axes_or_new(ax)
         places = np.arange(len(table))
         means = table["mean"].to_numpy(dtype=float)
         low = np.nan_to_num(means - table["ci_low"].to_numpy(dtype=float))
@@ -161,7 +153,7 @@ def drift(comparison: Any, ax: Any = None) -> Any:
     '1 of 1 values drifted from b.json'
     """
     drifts = list(comparison.drifts)
-    ax = _axes(ax, height=min(12.0, 0.22 * len(drifts) + 1.6))
+    ax = axes_or_new(ax, height=min(12.0, 0.22 * len(drifts) + 1.6))
     positions, colors = [], []
     for d in drifts:
         if d.drift is not None:

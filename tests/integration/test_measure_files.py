@@ -144,7 +144,7 @@ def test_a_truncated_compressed_file_is_refused(files, tmp_path, name: str) -> N
     data = files[name].read_bytes()
     cut = tmp_path / f"cut-{name}"
     cut.write_bytes(data[: len(data) // 2])
-    with pytest.raises(AudioError, match=rf"cut-{name}: (truncated|cannot be decoded)"):
+    with pytest.raises(AudioError, match=rf"cut-{name}: (truncated|damaged or truncated)"):
         measure(cut)
 
 
@@ -188,7 +188,7 @@ def test_measure_many_raises_a_batch_error_after_measuring_every_file(files, tmp
 def test_a_dangling_link_names_the_file(tmp_path) -> None:
     link = tmp_path / "dangling.wav"
     link.symlink_to(tmp_path / "was-deleted.wav")
-    with pytest.raises(AudioError, match=r"dangling\.wav: cannot be read"):
+    with pytest.raises(AudioError, match=r"dangling\.wav: a link to a missing file"):
         measure(link)
 
 

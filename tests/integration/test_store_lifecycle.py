@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -231,43 +230,7 @@ def test_move_copy_delete_keep_catalog_and_files_together(tmp_path: Path, clip) 
     assert s.verify().ok
 
 
-# ------------------------------------------------------------------ concurrency
-def _writer(root: str, worker: int, count: int, errors) -> None:
-    s = Store(root)
-    audio = programme(0.5, 8000, channels=1, seed=worker)
-    for i in range(count):
-        try:
-            s.save(audio, 8000, prompt=f"w{worker}-{i}", measure_options=FAST)
-        except Exception as err:  # pragma: no cover - the assertion below reports it
-            errors.put(f"{worker}-{i}: {type(err).__name__}: {err}")
-
-
-def test_four_processes_saving_at_once_lose_nothing(tmp_path: Path) -> None:
-    root = str(tmp_path / "outputs")
-    Store(root).schema_version()  # the catalog exists before the race
-    context = multiprocessing.get_context("spawn")
-    errors = context.Queue()
-    workers = [context.Process(target=_writer, args=(root, w, 50, errors)) for w in range(4)]
-    for w in workers:
-        w.start()
-    reader = Store(root)
-    reads = []
-    while any(w.is_alive() for w in workers):  # a notebook querying while writers write
-        reads.append(len(reader.records(status="complete")))
-        time.sleep(0.01)
-    for w in workers:
-        w.join()
-    problems = []
-    while not errors.empty():
-        problems.append(errors.get())
-    assert problems == []
-    assert all(w.exitcode == 0 for w in workers)
-    records = Store(root).records()
-    assert len(records) == 200 and len({r.job_id for r in records}) == 200
-    assert {r.status for r in records} == {"complete"}
-    assert len(Store(root).files()) == 200
-    assert reads == sorted(reads) and len(reads) > 1  # readers saw progress, never an error
-    assert Store(root).verify().ok
+# (four processes saving at once: tests/reliability/test_concurrency.py)
 
 
 def test_cleanup_after_saves_keeps_catalog_consistent(tmp_path: Path, clip) -> None:

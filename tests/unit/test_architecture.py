@@ -48,7 +48,7 @@ def _top_level_imports(module: str) -> set[str]:
 
 
 #: Being split into packages (issue 16) on their branches; removed when they land.
-SPLIT_PENDING = {"audiolab.normalize", "audiolab.loudness.truepeak"}
+SPLIT_PENDING: set[str] = set()
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))

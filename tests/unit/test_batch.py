@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import math
 import os
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -40,14 +44,30 @@ def test_process_pool_gives_the_serial_results() -> None:
     assert [repr(x) for x in pooled] == [repr(x) for x in serial]
 
 
-def _threads(_: int) -> tuple[str | None, list[int]]:
-    from threadpoolctl import threadpool_info
-
-    return os.environ.get("AUDIOLAB_THREADS"), [p["num_threads"] for p in threadpool_info()]
-
-
 def test_pool_workers_run_one_thread_each() -> None:
-    for threads, blas in batch.run(_threads, [0, 1, 2, 3], jobs=2):
+    """In a process whose environment leaves BLAS its default threads (one per core)."""
+    code = (
+        "import os\n"
+        "from audiolab import batch\n"
+        "def threads(_):\n"
+        "    from threadpoolctl import threadpool_info\n"
+        "    blas = [p['num_threads'] for p in threadpool_info()]\n"
+        "    return os.environ.get('AUDIOLAB_THREADS'), blas\n"
+        "if __name__ == '__main__':\n"
+        "    from threadpoolctl import threadpool_info\n"
+        "    print([p['num_threads'] for p in threadpool_info()])\n"
+        "    print(batch.run(threads, [0, 1, 2, 3], jobs=2))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    script = Path(tempfile.mkdtemp()) / "threads.py"
+    script.write_text(code)
+    done = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, check=True
+    )
+    caller, workers = (ast.literal_eval(line) for line in done.stdout.splitlines()[-2:])
+    if os.cpu_count() and os.cpu_count() > 1:
+        assert max(caller) > 1  # the caller keeps BLAS's threads: the check below can fail
+    for threads, blas in workers:
         assert threads == "1" and blas and set(blas) == {1}
 
 

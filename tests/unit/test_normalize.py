@@ -128,7 +128,7 @@ def test_sine_peak_goes_to_the_ceiling_through_limiting_not_clipping() -> None:
 def test_window_helpers_equal_scipy_ndimage_and_numpy(n: int) -> None:
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    from audiolab.limiter import between_centres, moving_average, sliding_minimum
+    from audiolab._windows import between_centres, moving_average, sliding_minimum
 
     values = np.random.default_rng(n).random(n)
     for size in (1, 3, 5, 19, 21, 33):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from audiolab import AudioError
+from audiolab import AudioError, StoreError
 from audiolab.policy import TEMPORARY_PREFIX
 from audiolab.store import SCHEMA_VERSION, Job, Record, Store, check_job_id
 
@@ -104,7 +104,7 @@ def test_a_newer_catalog_is_refused(store: Store) -> None:
     store.schema_version()
     with sqlite3.connect(store.catalog_path) as connection:
         connection.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION + 1,))
-    with pytest.raises(AudioError, match="newer than this audiolab"):
+    with pytest.raises(StoreError, match="newer than this audiolab"):
         Store(store.root).records()
 
 
@@ -326,3 +326,18 @@ def test_annotating_an_unknown_job_is_an_audio_error(store: Store) -> None:
         store.annotate("gen_00000000", rating=3)
     with pytest.raises(AudioError, match="note must be text"):
         store.annotate(store.begin().job_id, note=5)  # type: ignore[arg-type]
+
+
+def test_the_table_has_exactly_the_columns_declared_on_record(store: Store) -> None:
+    from dataclasses import fields
+
+    from audiolab.store.schema import COLUMNS, MIGRATIONS
+
+    store.schema_version()
+    with sqlite3.connect(store.catalog_path) as connection:
+        table = [(row[1], row[2]) for row in connection.execute("PRAGMA table_info(generations)")]
+    declared = [f.name for f in fields(Record) if "column" in f.metadata]
+    assert [name for name, _ in table] == declared == [c.name for c in COLUMNS]
+    assert all(kind == c.sql.split()[0] for (_, kind), c in zip(table, COLUMNS, strict=True))
+    later = [c for c in COLUMNS if c.since > 1]  # each added by its version's migration
+    assert all(f"ADD COLUMN {c.definition}" in " ".join(MIGRATIONS[c.since]) for c in later)

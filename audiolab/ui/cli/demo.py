@@ -6,7 +6,15 @@ import argparse
 import sys
 from typing import Any
 
-from audiolab.ui.cli._common import format_value, table, verdict
+from audiolab.ui.cli._common import (
+    EXIT_CODES,
+    describe,
+    format_value,
+    positive_float,
+    problem,
+    table,
+    verdict,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -20,7 +28,11 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     >>> add_parser(argparse.ArgumentParser().add_subparsers(), [])
     """
     demo = commands.add_parser(
-        "demo", parents=parents, help="the whole pipeline on three clips, with a report"
+        "demo",
+        parents=parents,
+        help="the whole pipeline on three clips, with a report",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     demo.add_argument(
         "--model",
@@ -29,7 +41,9 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "(default: musicgen-small when its weights are in the local cache, else synth)",
     )
     demo.add_argument("--root", default="data/outputs", help="the store (default: data/outputs)")
-    demo.add_argument("--duration", type=float, default=8.0, help="seconds per clip (default 8)")
+    demo.add_argument(
+        "--duration", type=positive_float, default=8.0, help="seconds per clip (default 8)"
+    )
     demo.set_defaults(handler=run)
 
 
@@ -103,6 +117,7 @@ def run_demo(model: str, root: str, *, duration: float = 8.0, quiet: bool = Fals
 
     name, make = _demo_generator(model, duration)
     store = Store(root)
+    store.schema_version()  # the catalog first: a root with a report and no catalog is no store
     report_dir = store.root / "reports" / f"demo-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}"
     report_dir.mkdir(parents=True, exist_ok=True)
     rows, lines, failures = [], [], 0
@@ -114,7 +129,7 @@ def run_demo(model: str, root: str, *, duration: float = 8.0, quiet: bool = Fals
             audio, sr = make(prompt, bpm, key, seed)
             record = store.complete(job, audio, sr)
         except Exception as err:
-            print(f"audiolab demo: {prompt!r} failed: {err}", file=sys.stderr)
+            problem(*describe(err, f"demo clip {prompt!r}"))
             failures += 1
             continue
         assert record.absolute_path is not None and record.integrated_lufs is not None

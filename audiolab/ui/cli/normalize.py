@@ -7,9 +7,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from audiolab._audio import AudioError
-from audiolab.policy import BIT_DEPTHS
-from audiolab.ui.cli._common import Usage, audio_files, progress, report_failures, table
+from audiolab.errors import AudioError
+from audiolab.policy import BIT_DEPTHS, DEFAULT_BIT_DEPTH
+from audiolab.ui.cli._common import (
+    EXIT_CODES,
+    Usage,
+    audio_files,
+    describe,
+    finite_float,
+    non_negative_float,
+    positive_int,
+    problem,
+    progress,
+    table,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -23,22 +34,40 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     >>> add_parser(argparse.ArgumentParser().add_subparsers(), [])
     """
     normalize = commands.add_parser(
-        "normalize", parents=parents, help="normalize audio files to a loudness target (WAV out)"
+        "normalize",
+        parents=parents,
+        help="normalize audio files to a loudness target (WAV out, or --format)",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     normalize.add_argument(
         "inputs", nargs="+", metavar="INPUT", help="files or folders (recursive)"
     )
     normalize.add_argument("-o", "--output", metavar="OUTDIR", help="folder for the WAV files")
     normalize.add_argument(
-        "--in-place", action="store_true", help="rewrite the input WAV files (atomically)"
+        "--in-place",
+        action="store_true",
+        help="rewrite the input WAV files (atomically), keeping their bit depth",
     )
-    normalize.add_argument("--target", type=float, default=-16.0, help="LUFS (default -16)")
+    normalize.add_argument("--target", type=finite_float, default=-16.0, help="LUFS (default -16)")
     normalize.add_argument(
-        "--true-peak", type=float, default=-1.0, help="ceiling in dBTP (default -1)"
+        "--true-peak", type=finite_float, default=-1.0, help="ceiling in dBTP (default -1)"
     )
-    normalize.add_argument("--bit-depth", choices=list(BIT_DEPTHS), default="PCM_16")
-    normalize.add_argument("--tolerance", type=float, default=0.5, help="LU (default 0.5)")
-    normalize.add_argument("--jobs", type=int, default=None, help="processes (default: all cores)")
+    normalize.add_argument(
+        "--bit-depth",
+        choices=list(BIT_DEPTHS),
+        default=None,
+        help=f"default: {DEFAULT_BIT_DEPTH} with -o, the input's with --in-place",
+    )
+    normalize.add_argument(
+        "--tolerance",
+        type=non_negative_float,
+        default=0.5,
+        help="LU from the target that counts as on target (default 0.5)",
+    )
+    normalize.add_argument(
+        "--jobs", type=positive_int, default=None, help="processes (default: all cores)"
+    )
     _add_format_options(normalize)
     normalize.set_defaults(handler=run)
 
@@ -70,35 +99,58 @@ def _export_options(args: argparse.Namespace, options: dict[str, Any]) -> dict[s
 
 def _shared(plan: list[tuple[str, str]], options: dict[str, Any], args: argparse.Namespace) -> Any:
     """Every input read, then exported at one shared gain (results in plan order)."""
-    import soundfile as sf
-
+    from audiolab import audiofile
     from audiolab.export import export_batch
 
     audios, rates = [], set()
     for source, _ in plan:
-        audio, sr = sf.read(source, dtype="float64", always_2d=True)
-        audios.append(audio.T)
-        rates.add(int(sr))
+        audio, facts = audiofile.read(source)
+        audios.append(audio)
+        rates.add(int(facts.samplerate))
     if len(rates) > 1:
         raise AudioError(f"--shared-gain needs one sample rate, got {sorted(rates)} Hz")
-    return export_batch(audios, [d for _, d in plan], rates.pop() if rates else 32000,
-                        gain="shared", errors="return", jobs=args.jobs, **options)  # fmt: skip
+    rate = rates.pop() if rates else 32000
+    destinations = [d for _, d in plan]
+    return export_batch(
+        audios, destinations, rate, gain="shared", errors="return", jobs=args.jobs, **options
+    )
 
 
-def _normalize_one(source: str, destination: str, options: dict[str, Any]) -> Any:
-    """Read any file soundfile reads and export it normalized (runs in a worker)."""
-    import soundfile as sf
+def _normalize_one(
+    source: str, destination: str, options: dict[str, Any], keep_subtype: bool = False
+) -> Any:
+    """Read any audio file and export it normalized (runs in a worker).
 
+    ``keep_subtype`` (``--in-place`` without ``--bit-depth``) writes the
+    input's subtype.
+    """
+    from audiolab import audiofile
     from audiolab.export import export
 
+    audio, facts = audiofile.read(source)
+    if keep_subtype:
+        subtype = str(facts.subtype)
+        if subtype not in BIT_DEPTHS:
+            raise AudioError(
+                f"{source}: its bit depth {subtype} is not one export writes "
+                f"({', '.join(BIT_DEPTHS)}); give --bit-depth to convert it"
+            )
+        options = {**options, "bit_depth": subtype}
     try:
-        audio, sr = sf.read(source, dtype="float64", always_2d=True)
-    except (sf.LibsndfileError, RuntimeError, OSError) as err:
-        raise AudioError(f"{source}: cannot read audio ({err})") from None
-    try:
-        return export(audio.T, destination, sr, **{"format": "wav", **options})
+        return export(audio, destination, int(facts.samplerate), **{"format": "wav", **options})
     except AudioError as err:
-        raise AudioError(f"{source}: {err}") from None
+        raise AudioError(f"{source}: {describe(err, destination)[1]}") from None
+
+
+def _reason(result: Any, target: float, tolerance: float) -> str:
+    """Why an export is off target: its message, or what the file measures."""
+    message = getattr(result, "message", None)
+    if message:
+        return str(message)
+    if result.output_lufs is None:
+        return "its loudness could not be measured"
+    off = result.output_lufs - target
+    return f"the file measures {result.output_lufs:.2f} LUFS, {abs(off):.2f} LU from {target:g}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,16 +165,19 @@ def run(args: argparse.Namespace) -> int:
 
     if args.in_place == (args.output is not None):
         raise Usage("give either -o OUTDIR or --in-place")
+    keep = args.in_place and args.bit_depth is None
     options = {
         "target_lufs": args.target,
         "true_peak_db": args.true_peak,
-        "bit_depth": args.bit_depth,
+        "bit_depth": args.bit_depth or DEFAULT_BIT_DEPTH,
+        "tolerance_lu": args.tolerance,
     }
+    options = _export_options(args, options)
+    found, failures = audio_files(args.inputs)
     plan: list[tuple[str, str]] = []
-    failures: list[tuple[str, str]] = []
-    inputs = {p.resolve() for p, _ in audio_files(args.inputs) if p.exists()}
+    inputs = {p.resolve() for p, _ in found}
     taken: set[Path] = set()
-    for source, folder in audio_files(args.inputs):
+    for source, folder in found:
         if args.in_place:
             if source.suffix.lower() != ".wav":
                 failures.append(
@@ -143,13 +198,12 @@ def run(args: argparse.Namespace) -> int:
                 continue
         taken.add(destination.resolve())
         plan.append((str(source), str(destination)))
-    options = _export_options(args, options)
     if args.shared_gain:
         results = _shared(plan, options, args)
     else:
         results = run(
             _normalize_one,
-            [(s, d, options) for s, d in plan],
+            [(s, d, options, keep) for s, d in plan],
             jobs=args.jobs,
             progress=progress(args),
             desc="normalize",
@@ -158,27 +212,21 @@ def run(args: argparse.Namespace) -> int:
     off_target = 0
     for (input_path, output_path), result in zip(plan, results, strict=True):
         if isinstance(result, Exception):
-            failures.append((input_path, str(result)))
+            failures.append(describe(result, input_path))
             continue
-        verdict = "ok" if result.within_tolerance else "OFF TARGET"
-        off_target += not result.within_tolerance
-        rows.append(
-            [
-                input_path,
-                output_path,
-                result.input_lufs,
-                result.output_lufs,
-                result.true_peak_dbtp,
-                verdict,
-            ]
-        )
+        verdict = "ok"
+        if not result.within_tolerance:
+            off_target += 1
+            verdict = f"OFF TARGET: {_reason(result, args.target, args.tolerance)}"
+        row = [input_path, output_path, result.input_lufs, result.output_lufs]
+        rows.append([*row, result.true_peak_dbtp, verdict])
     if rows:
-        print(
-            table(
-                rows, ["input", "output", "LUFS in", "LUFS out", "dBTP", f"±{args.tolerance:g} LU"]
-            )
-        )
-    report_failures(failures)
-    bad = len(failures) + off_target
-    print(f"{len(rows)} written, {bad} failed", file=sys.stderr)
-    return 1 if bad else 0
+        headers = ["input", "output", "LUFS in", "LUFS out", "dBTP", f"±{args.tolerance:g} LU"]
+        print(table(rows, headers))
+    for where, reason in failures:
+        problem(where, reason)
+    print(
+        f"{len(rows)} written ({off_target} off target), {len(failures)} failed",
+        file=sys.stderr,
+    )
+    return 1 if failures or off_target else 0

@@ -1,4 +1,9 @@
-"""``audiolab store``: list, count, check, clean and export the store."""
+"""``audiolab store``: list, count, check, clean and export the store.
+
+``ls``, ``stats``, ``verify`` (without ``--repair``), ``cleanup``
+(without ``--yes``) and ``export`` only read the store: they create nothing, not even a catalog, and
+a folder that holds no store is a problem line, not a new store.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,13 @@ import argparse
 import json
 from typing import Any
 
-from audiolab.ui.cli._common import table
+from audiolab.ui.cli._common import (
+    EXIT_CODES,
+    non_negative_float,
+    non_negative_int,
+    problem,
+    table,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -20,14 +31,31 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     >>> add_parser(argparse.ArgumentParser().add_subparsers(), [])
     """
     store = commands.add_parser(
-        "store", parents=parents, help="list, count, check and clean the store"
+        "store",
+        parents=parents,
+        help="list, count, check, clean and export the store",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     store.add_argument("action", choices=("ls", "stats", "verify", "cleanup", "export"))
     store.add_argument("--root", default="data/outputs", help="the store (default: data/outputs)")
-    store.add_argument("--limit", type=int, default=None, help="ls: at most this many rows")
+    store.add_argument("--json", action="store_true", help="ls: every column, as JSON")
+    store.add_argument(
+        "--limit", type=non_negative_int, default=None, help="ls: at most this many rows"
+    )
     store.add_argument("--status", choices=("pending", "complete", "failed"), help="ls: only these")
     store.add_argument("--repair", action="store_true", help="verify: repair what is found")
-    store.add_argument("--days", type=float, default=30.0, help="cleanup: older than (default 30)")
+    store.add_argument(
+        "--grace",
+        type=non_negative_float,
+        default=600.0,
+        metavar="SECONDS",
+        help="verify: pending rows and temporary files younger than this are in progress, "
+        "not left behind (default 600; 0 when nothing is being generated)",
+    )
+    store.add_argument(
+        "--days", type=non_negative_float, default=30.0, help="cleanup: older than (default 30)"
+    )
     store.add_argument(
         "--yes", action="store_true", help="cleanup: really delete (default: dry run)"
     )
@@ -53,39 +81,63 @@ def run(args: argparse.Namespace) -> int:
     from audiolab.store import Store
 
     store = Store(args.root)
-    if args.action == "ls":
-        records = store.records(status=args.status, limit=args.limit)
-        rows = [
-            [
-                r.job_id,
-                r.status,
-                r.created_at.strftime("%Y-%m-%d %H:%M"),
-                r.integrated_lufs,
-                r.bpm,
-                r.key,
-                (r.prompt or "")[:40],
-            ]
-            for r in records
+    if not store.catalog_path.exists():
+        problem(store.root, "no audiolab store here (no catalog.sqlite); nothing was created")
+        return 1
+    try:
+        return _ACTIONS[args.action](store, args)
+    finally:
+        store.close()
+
+
+def _ls(store: Any, args: argparse.Namespace) -> int:
+    records = store.records(status=args.status, limit=args.limit)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in records], indent=2, allow_nan=False))
+        return 0
+    rows = [
+        [
+            r.job_id,
+            r.status,
+            r.created_at.strftime("%Y-%m-%d %H:%M"),
+            r.integrated_lufs,
+            r.bpm,
+            r.key,
+            (r.prompt or "")[:40],
         ]
-        print(table(rows, ["job", "status", "created (UTC)", "LUFS", "BPM", "key", "prompt"]))
+        for r in records
+    ]
+    print(table(rows, ["job", "status", "created (UTC)", "LUFS", "BPM", "key", "prompt"]))
+    return 0
+
+
+def _stats(store: Any, args: argparse.Namespace) -> int:
+    print(json.dumps(store.stats(), indent=2))
+    return 0
+
+
+def _verify(store: Any, args: argparse.Namespace) -> int:
+    report = store.verify(repair=args.repair, grace_seconds=args.grace)
+    for kind, item in report.findings():
+        print(f"{kind}: {item}")
+    waiting = len(report.in_progress) + len(report.recent_temporary_files)
+    if report.ok:
+        print("ok")
         return 0
-    if args.action == "stats":
-        print(json.dumps(store.stats(), indent=2))
-        return 0
-    if args.action == "verify":
-        report = store.verify(repair=args.repair)
-        for name in ("files_without_row", "rows_without_file", "interrupted", "temporary_files"):
-            for item in getattr(report, name):
-                print(f"{name}: {item}")
+    if report.repaired:
+        print("repaired")
+    elif report.repairable:
+        print("problems found (use --repair)")
+    if waiting:
         print(
-            "ok"
-            if report.ok
-            else ("repaired" if report.repaired else "problems found (use --repair)")
+            f"{waiting} pending rows or temporary files are younger than {args.grace:g} s: "
+            "in progress, or interrupted moments ago (rerun with --grace 0 when nothing "
+            "is being generated)"
         )
-        return 0 if report.ok or report.repaired else 1
-    if args.action == "export":
-        return _export(store, args)
-    # cleanup
+    return 0 if report.repaired and not waiting else 1
+
+
+def _cleanup(store: Any, args: argparse.Namespace) -> int:
     old = store.cleanup(args.days, dry_run=not args.yes)
     for path in old:
         print(("deleted " if args.yes else "would delete ") + str(path))
@@ -97,8 +149,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export(store: Any, args: argparse.Namespace) -> int:
-    import sys
-
     from audiolab.errors import StoreError
     from audiolab.ui.cli._common import Usage
 
@@ -107,8 +157,17 @@ def _export(store: Any, args: argparse.Namespace) -> int:
     try:
         folder = store.export(args.to, args.format, overwrite=args.overwrite, limit=args.limit)
     except StoreError as err:
-        print(f"audiolab store: error: {err}", file=sys.stderr)
+        problem(args.to, str(err))
         return 1
     count = sum(1 for p in folder.iterdir() if not p.name.startswith("metadata."))
     print(f"exported {count} takes to {folder} ({args.format})")
     return 0
+
+
+_ACTIONS = {
+    "ls": _ls,
+    "stats": _stats,
+    "verify": _verify,
+    "cleanup": _cleanup,
+    "export": _export,
+}
