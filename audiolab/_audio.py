@@ -20,6 +20,8 @@ from audiolab.errors import AudioError
 __all__ = ["AudioError", "as_audio", "check_sample_rate", "require_finite"]
 
 #: Loudness functions accept 1 to 5 channels (BS.1770 order L, R, C, Ls, Rs).
+#: The highest PCM sample rate in use (768 kHz, 16 x 48 kHz); above it, a mistake.
+MAX_SAMPLE_RATE_HZ = 768_000
 MAX_LOUDNESS_CHANNELS = 5
 #: WAV export accepts mono or stereo.
 MAX_EXPORT_CHANNELS = 2
@@ -202,7 +204,8 @@ def check_sample_rate(sample_rate: Any, *, name: str = "sample rate") -> int:
     """Return the sample rate as a positive ``int`` or raise :class:`AudioError`.
 
     Integers and integral floats (``48000.0``) are accepted; booleans,
-    fractional, zero, negative and non-numeric rates are not.
+    fractional, zero, negative and non-numeric rates are not, nor rates above
+    768 kHz (a sample count passed as the rate, most often).
 
     Parameters
     ----------
@@ -218,7 +221,7 @@ def check_sample_rate(sample_rate: Any, *, name: str = "sample rate") -> int:
     Raises
     ------
     AudioError
-        When the rate is not a positive integer.
+        When the rate is not a positive integer up to 768 kHz.
 
     Examples
     --------
@@ -233,4 +236,9 @@ def check_sample_rate(sample_rate: Any, *, name: str = "sample rate") -> int:
     rate = int(value)
     if rate <= 0:
         raise AudioError(f"{name} must be positive, got {sample_rate!r}")
+    if rate > MAX_SAMPLE_RATE_HZ:
+        raise AudioError(
+            f"{name} must be at most {MAX_SAMPLE_RATE_HZ} Hz (768 kHz, the highest rate audio "
+            f"is recorded at), got {sample_rate!r}: is it the number of samples?"
+        )
     return rate

@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_WINDOW_S",
     "Loaded",
     "TakeByTakeDecoder",
+    "check_available",
     "clear_cache",
     "load",
     "load_count",
@@ -297,16 +298,45 @@ def not_available(model: str, reason: str) -> ModelNotAvailableError:
 
     Examples
     --------
-    >>> "huggingface-cli download x/y" in str(not_available("x/y", "offline"))
+    >>> "hf download x/y" in str(not_available("x/y", "offline"))
     True
     """
     return ModelNotAvailableError(
         f"MusicGen weights for {model!r} are not available: {reason}. "
         f"They are looked for in a local folder of that name and in the Hugging Face cache "
-        f"{_cache_folder()!r}. To get them, run `huggingface-cli download {model}` on a "
+        f"{_cache_folder()!r}. To get them, run `hf download {model}` on a "
         "connected machine and copy the cache here, or pass the path of a folder holding "
         "the model (save_pretrained) as model=..."
     )
+
+
+def check_available(model: str) -> None:
+    """Raise :class:`ModelNotAvailableError` at once when ``model`` can be neither read nor fetched.
+
+    Without torch or transformers: a folder that is not there, a hub id not in
+    the local cache with ``HF_HUB_OFFLINE`` set, or a hub that does not answer
+    are said in well under a second, before the seconds of importing torch.
+
+    Examples
+    --------
+    >>> try:
+    ...     check_available("/no/such/folder")
+    ... except ModelNotAvailableError as err:
+    ...     print(str(err)[:60])
+    MusicGen weights for '/no/such/folder' are not available: no
+    """
+    if model_available(model):
+        return
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return  # a folder without config.json: loading says what is wrong with it
+    if _is_path(model) or model.count("/") > 1:
+        raise not_available(model, "no such folder")
+    if _offline():
+        raise not_available(model, "not in the local cache, and HF_HUB_OFFLINE is set")
+    hub = _hub_reachable(model)
+    if hub is not None:
+        raise not_available(model, f"not in the local cache, and {hub}")
 
 
 def _hub_reachable(model: str) -> str | None:
@@ -464,6 +494,7 @@ def load(model: str, device: str, dtype: str | None) -> Loaded:
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
+        check_available(model)
         from transformers.utils import logging as hf_logging
 
         verbosity = hf_logging.get_verbosity()

@@ -9,13 +9,13 @@ is done, in a :class:`audiolab.BatchError` that carries all results
 (``errors="raise"``).
 
 The pool is a plain :class:`concurrent.futures.ProcessPoolExecutor` whose
-workers run single-threaded (BLAS and audiolab's own threads): N workers on N
-cores, not N x N threads. Measured with ``python benchmarks/batch.py
---baseline-tree ...`` (the closing note of issue 16 has the table): the
-single-threaded workers are what pays (a pool whose workers keep BLAS's
-default threads was no faster than one process on two cores); a fork server
-started in a thread while the caller works, a live-worker counter and a tuned
-allocator did not pay measurably and were removed.
+workers run BLAS on one thread: N workers on N cores, not N x N threads.
+That is what pays (``python benchmarks/batch.py --baseline-tree DIR``
+measures it beside the alternatives): a pool whose workers keep BLAS's
+default threads was 1.5-2x slower than this one on two cores, while the
+earlier machinery (a fork server started in a thread while the caller
+worked, a live-worker counter, a tuned allocator) measured no faster
+(0.96x and 0.81x of this pool in one run) and was removed.
 
 Examples
 --------
@@ -172,8 +172,7 @@ def run(
 
 
 def _start_worker() -> None:
-    """A worker runs one thread: audiolab's, and BLAS's (read at import, so set here)."""
-    os.environ["AUDIOLAB_THREADS"] = "1"
+    """A worker runs BLAS (and OpenMP) on one thread: N workers on N cores, not N x N threads."""
     import numpy  # noqa: F401  (BLAS must be loaded for its limit to apply)
     from threadpoolctl import threadpool_limits
 

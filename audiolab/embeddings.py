@@ -212,7 +212,7 @@ def _not_available(model: str, what: str, reason: str) -> ModelNotAvailableError
     return ModelNotAvailableError(
         f"{what} weights for {model!r} are not available: {reason}. They are looked for in a "
         f"local folder of that name and in the Hugging Face cache {str(constants.HF_HUB_CACHE)!r}. "
-        f"To get them, run `huggingface-cli download {model}` on a connected machine and copy "
+        f"To get them, run `hf download {model}` on a connected machine and copy "
         "the cache here, or pass model= a folder holding the model (save_pretrained; "
         "audiolab.testing.tiny_clap saves a tiny random one for tests)"
     )

@@ -156,6 +156,7 @@ def preload(
     """
     from audiolab import _musicgen
 
+    _musicgen.check_available(model)  # before torch is imported: missing weights said at once
     place = _musicgen.resolve_device(device)
     _musicgen.load(model, place, _musicgen.resolve_dtype(dtype, place))
 
@@ -434,6 +435,7 @@ def generate(
         raise AudioError(f"include_prompt must be True or False, got {include_prompt!r}")
     from audiolab import _musicgen, _provenance, _windowed
 
+    _musicgen.check_available(model)  # missing weights are said before torch is imported
     prompt_audio = melody_audio = None
     prompt_info = melody_info = None
     if audio_prompt is not None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import audiolab
 from audiolab import AudioError, loudness
 from audiolab._audio import as_audio, check_sample_rate, require_finite
 from audiolab.testing import programme
@@ -176,3 +177,20 @@ def test_huge_finite_samples_are_finite() -> None:  # their squares overflow the
     require_finite(np.full((2, 10), 1e200))
     with pytest.raises(AudioError, match="1 NaN and 1 Inf"):
         require_finite(np.array([[1e200, np.nan, np.inf]]))
+
+
+@pytest.mark.parametrize("rate", [10**9, 768_001, 2**31])
+def test_a_rate_above_768_khz_is_refused_by_every_entry_point(rate: int) -> None:
+    audio = np.zeros(1000)
+    for call in (
+        lambda: audiolab.measure(audio, rate),
+        lambda: loudness.integrated(np.zeros(10_000_000), rate),
+    ):
+        with pytest.raises(AudioError, match="at most 768000 Hz"):
+            call()
+
+
+def test_768_khz_itself_is_a_sample_rate() -> None:
+    from audiolab._audio import check_sample_rate
+
+    assert check_sample_rate(768_000) == 768_000

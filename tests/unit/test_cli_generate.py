@@ -5,28 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 import soundfile as sf
-import torch
 
 from audiolab.store import Store
 from audiolab.testing import tiny_musicgen
 from audiolab.ui.cli import main
 
 SR = 32000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def mono(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-mono")))
 
 
 def takes(out: str) -> list[list[str]]:

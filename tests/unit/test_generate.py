@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -11,30 +15,10 @@ import torch
 
 from audiolab import AudioError
 from audiolab.generate import Generation, ModelNotAvailableError, generate, model_available
-from audiolab.testing import tiny_musicgen
 
 FRAME_S = 1 / 50
 gen = importlib.import_module("audiolab.generate")  # the module: audiolab.generate is the function
 sampling = importlib.import_module("audiolab._sampling")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models are all per-step overhead: one thread is fastest on a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def mono(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-mono")))
-
-
-@pytest.fixture(scope="module")
-def stereo(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-stereo"), stereo=True))
 
 
 @pytest.mark.parametrize("duration", [0.5, 1.0, 2.37, 10.0])
@@ -137,7 +121,7 @@ def test_missing_weights_offline_are_a_clear_error_within_seconds(monkeypatch) -
         generate("techno", 1.0, model="facebook/musicgen-small", progress=False)
     assert time.monotonic() - started < 10
     message = str(excinfo.value)
-    assert "'facebook/musicgen-small'" in message and "huggingface-cli download" in message
+    assert "'facebook/musicgen-small'" in message and "hf download" in message
     assert "HF_HUB_OFFLINE" in message and "huggingface" in message  # names the cache folder
     assert isinstance(excinfo.value, AudioError)
 
@@ -199,3 +183,20 @@ def test_bad_arguments_are_audio_errors(mono: str, args, kwargs, message: str) -
 def test_generation_duration_and_dict_without_a_model() -> None:
     take = Generation(torch.zeros(2, 16000), 32000, "p", "m", 5, {"x": 1}, 0.2)
     assert take.duration_seconds == 0.5 and take.to_dict()["channels"] == 2
+
+
+def test_missing_weights_are_said_before_torch_is_imported_when_the_hub_is_down() -> None:
+    code = (
+        "import sys, audiolab\n"
+        "try:\n"
+        "    audiolab.generate('x', 1.0, model='facebook/musicgen-small')\n"
+        "except audiolab.ModelNotAvailableError as err:\n"
+        "    print('torch' in sys.modules, 'did not answer' in str(err))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env["HF_ENDPOINT"] = "http://127.0.0.1:9"  # nothing listens there: refused at once
+    env["HF_HUB_CACHE"] = tempfile.mkdtemp()  # an empty cache
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split() == ["False", "True"], done.stderr

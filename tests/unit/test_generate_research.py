@@ -28,35 +28,6 @@ from audiolab.testing import tiny_musicgen
 SR = 32000
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def mono(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-mono")))
-
-
-@pytest.fixture(scope="module")
-def stereo(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-stereo"), stereo=True))
-
-
-@pytest.fixture(scope="module")
-def melodic(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-melody"), melody=True))
-
-
-@pytest.fixture(scope="module")
-def coarse(tmp_path_factory) -> str:
-    """The tiny model at 5 frames a second: a 30 s window of 150 frames."""
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-coarse"), frame_rate=5))
-
-
 def tone(frequency_hz: float, seconds: float, sr: int = SR) -> np.ndarray:
     t = np.arange(round(seconds * sr)) / sr
     return (0.3 * np.sin(2 * np.pi * frequency_hz * t)).astype(np.float32)

@@ -12,28 +12,10 @@ import torch
 
 from audiolab import AudioError, ModelNotAvailableError
 from audiolab.store import Store
-from audiolab.testing import programme, tiny_musicgen
+from audiolab.testing import programme
 
 SR = 32000
 provenance = importlib.import_module("audiolab._provenance")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def mono(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-mono")))
-
-
-@pytest.fixture(scope="module")
-def melodic(tmp_path_factory) -> str:
-    return str(tiny_musicgen(tmp_path_factory.mktemp("tiny-melody"), melody=True))
 
 
 @pytest.fixture

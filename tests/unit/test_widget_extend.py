@@ -11,21 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from audiolab.store import Store
 from audiolab.testing import tiny_musicgen
 from audiolab.ui.widgets import Audition, musicgen_generator, synth_generator
 
 SR = 32000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def upload(widget: Audition, audio: np.ndarray, sr: int, name: str = "melody.wav") -> bytes:

@@ -169,6 +169,5 @@ def test_a_musicgen_without_weights_shows_the_error(tmp_path: Path, monkeypatch)
     widget.duration.value, widget.count.value = 2.0, 1
     widget.generate_button.click()
     assert (
-        "ModelNotAvailableError" in widget.message.value
-        and "huggingface-cli" in widget.message.value
+        "ModelNotAvailableError" in widget.message.value and "hf download" in widget.message.value
     )

@@ -338,3 +338,23 @@ def verdict(lufs: float | None, target: float, tolerance: float = 0.5) -> str:
     ('ok', 'OFF TARGET')
     """
     return "ok" if lufs is not None and abs(lufs - target) <= tolerance else "OFF TARGET"
+
+
+def subcommand(
+    commands: Any, name: str, help: str, parents: list[argparse.ArgumentParser]
+) -> argparse.ArgumentParser:
+    """The parser of one subcommand, with the shared options and the exit codes in its help.
+
+    Examples
+    --------
+    >>> commands = argparse.ArgumentParser().add_subparsers()
+    >>> subcommand(commands, "demo", "the whole pipeline", []).prog.endswith("demo")
+    True
+    """
+    return commands.add_parser(
+        name,
+        parents=parents,
+        help=help,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )

@@ -7,11 +7,11 @@ import sys
 from typing import Any
 
 from audiolab.ui.cli._common import (
-    EXIT_CODES,
     describe,
     format_value,
     positive_float,
     problem,
+    subcommand,
     table,
     verdict,
 )
@@ -27,13 +27,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     >>> import argparse
     >>> add_parser(argparse.ArgumentParser().add_subparsers(), [])
     """
-    demo = commands.add_parser(
-        "demo",
-        parents=parents,
-        help="the whole pipeline on three clips, with a report",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    demo = subcommand(commands, "demo", "the whole pipeline on three clips, with a report", parents)
     demo.add_argument(
         "--model",
         default="facebook/musicgen-small",

@@ -6,13 +6,13 @@ import argparse
 from typing import Any
 
 from audiolab.ui.cli._common import (
-    EXIT_CODES,
     Usage,
     finite_float,
     non_negative_float,
     positive_float,
     positive_int,
     problem,
+    subcommand,
     table,
     verdict,
 )
@@ -31,12 +31,11 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     >>> import argparse
     >>> add_parser(argparse.ArgumentParser().add_subparsers(), [])
     """
-    generate = commands.add_parser(
+    generate = subcommand(
+        commands,
         "generate",
-        parents=parents,
-        help="generate with MusicGen (or --model synth, offline) into the store",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "generate with MusicGen (or --model synth, offline) into the store",
+        parents,
     )
     generate.add_argument("prompt", nargs="?", help="what to generate (--continue: the take's)")
     generate.add_argument(

@@ -10,7 +10,6 @@ import sys
 from typing import Any
 
 from audiolab.ui.cli._common import (
-    EXIT_CODES,
     MEASURE_COLUMNS,
     audio_files,
     describe,
@@ -18,6 +17,7 @@ from audiolab.ui.cli._common import (
     positive_int,
     problem,
     progress,
+    subcommand,
     table,
 )
 
@@ -32,13 +32,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     >>> import argparse
     >>> add_parser(argparse.ArgumentParser().add_subparsers(), [])
     """
-    measure = commands.add_parser(
-        "measure",
-        parents=parents,
-        help="measure audio files (reads only)",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    measure = subcommand(commands, "measure", "measure audio files (reads only)", parents)
     measure.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (recursive)")
     output = measure.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print a JSON array")

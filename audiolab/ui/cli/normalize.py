@@ -10,7 +10,6 @@ from typing import Any
 from audiolab.errors import AudioError
 from audiolab.policy import BIT_DEPTHS, DEFAULT_BIT_DEPTH
 from audiolab.ui.cli._common import (
-    EXIT_CODES,
     Usage,
     audio_files,
     describe,
@@ -19,6 +18,7 @@ from audiolab.ui.cli._common import (
     positive_int,
     problem,
     progress,
+    subcommand,
     table,
 )
 
@@ -33,12 +33,11 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     >>> import argparse
     >>> add_parser(argparse.ArgumentParser().add_subparsers(), [])
     """
-    normalize = commands.add_parser(
+    normalize = subcommand(
+        commands,
         "normalize",
-        parents=parents,
-        help="normalize audio files to a loudness target (WAV out, or --format)",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "normalize audio files to a loudness target (WAV out, or --format)",
+        parents,
     )
     normalize.add_argument(
         "inputs", nargs="+", metavar="INPUT", help="files or folders (recursive)"

@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from audiolab.ui.cli._common import Usage
+from audiolab.ui.cli._common import Usage, subcommand
 
 __all__ = ["add_parser", "run"]
 
@@ -36,8 +36,8 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     >>> import argparse
     >>> add_parser(argparse.ArgumentParser().add_subparsers(), [])
     """
-    regress = commands.add_parser(
-        "regress", parents=parents, help="run regression notebooks against a baseline"
+    regress = subcommand(
+        commands, "regress", "run regression notebooks against a baseline", parents
     )
     regress.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help=".ipynb files")
     regress.add_argument("--baseline", required=True, help="the baseline JSON file")

@@ -12,10 +12,10 @@ import json
 from typing import Any
 
 from audiolab.ui.cli._common import (
-    EXIT_CODES,
     non_negative_float,
     non_negative_int,
     problem,
+    subcommand,
     table,
 )
 
@@ -30,13 +30,7 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     >>> import argparse
     >>> add_parser(argparse.ArgumentParser().add_subparsers(), [])
     """
-    store = commands.add_parser(
-        "store",
-        parents=parents,
-        help="list, count, check, clean and export the store",
-        epilog=EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    store = subcommand(commands, "store", "list, count, check, clean and export the store", parents)
     store.add_argument("action", choices=("ls", "stats", "verify", "cleanup", "export"))
     store.add_argument("--root", default="data/outputs", help="the store (default: data/outputs)")
     store.add_argument("--json", action="store_true", help="ls: every column, as JSON")
