@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -50,14 +51,14 @@ def onset_signal(audio: Any, sr: Any) -> tuple[np.ndarray, int]:
     >>> y.shape, rate
     ((48000,), 48000)
     """
-    rate = check_sample_rate(sr)
-    x = as_audio(audio)
-    mono = x[0] if x.shape[0] == 1 else _mix(x)
     # (a rate without such a factor up to 8, say a prime, is kept as it is)
-    factor = next((d for d in range(1, 9) if rate % d == 0 and rate // d <= ONSET_RATE_HZ), 1)
-    if factor == 1:
-        return mono, rate
-    return _decimate(mono, factor), rate // factor
+    return _mono_decimated(
+        audio,
+        sr,
+        lambda rate: next(
+            (d for d in range(1, 9) if rate % d == 0 and rate // d <= ONSET_RATE_HZ), 1
+        ),
+    )
 
 
 def analysis_signal(audio: Any, sr: Any) -> tuple[np.ndarray, int]:
@@ -94,14 +95,25 @@ def analysis_signal(audio: Any, sr: Any) -> tuple[np.ndarray, int]:
     >>> y.shape, rate
     ((8820,), 8820)
     """
+    # A short linear-phase low pass (8 taps per output sample) at 0.45 of the
+    # new rate: what lies above (hi-hat noise, high partials) is not needed.
+    return _mono_decimated(
+        audio,
+        sr,
+        lambda rate: max(
+            d for d in range(1, max(1, rate // ANALYSIS_RATE_HZ) + 1) if rate % d == 0
+        ),
+    )
+
+
+def _mono_decimated(audio: Any, sr: Any, factor_of: Callable[[int], int]) -> tuple[np.ndarray, int]:
+    """The mono mix of ``audio``, decimated by ``factor_of(rate)``, and its new rate."""
     rate = check_sample_rate(sr)
     x = as_audio(audio)
     mono = x[0] if x.shape[0] == 1 else _mix(x)
-    factor = max(d for d in range(1, max(1, rate // ANALYSIS_RATE_HZ) + 1) if rate % d == 0)
+    factor = factor_of(rate)
     if factor == 1:
         return mono, rate
-    # A short linear-phase low pass (8 taps per output sample) at 0.45 of the
-    # new rate: what lies above (hi-hat noise, high partials) is not needed.
     return _decimate(mono, factor), rate // factor
 
 
