@@ -24,8 +24,9 @@ What each field means:
 * ``bpm``, ``tempo_confidence``, ``bpm_alternatives`` (the runner-up metrical
   levels as ``(bpm, weight)`` pairs) and the tempo curve:
   :func:`audiolab.analysis.tempo.estimate`; ``key`` and ``key_confidence``:
-  :func:`audiolab.analysis.key.estimate`. The built-in backend analyses the mono
-  mix at about 8 kHz, decimated once for both; ``backend="madmom"`` uses
+  :func:`audiolab.analysis.key.estimate`. The built-in backend reads the tempo
+  from the mono mix at its own rate (at most 48 kHz) and the key from the mix
+  decimated to about 8 kHz; ``backend="madmom"`` uses
   madmom's trained models instead (CC BY-NC-SA 4.0).
 
 Only numpy and the standard library are imported with this module; soundfile
@@ -346,9 +347,9 @@ def measure(
         }
     signal = None
     if bpm or key or curves:
-        from audiolab.analysis._signal import analysis_signal
+        from audiolab.analysis._signal import analysis_signal, onset_signal
 
-        # the mono mix, decimated once for both
+        # the mono mix, decimated once for the key
         # (more channels than loudness weighs are mixed here: the gate expects at most 5)
         mix = x if channels <= _LOUDNESS_MAX_CHANNELS else x.mean(axis=0)
         # madmom's models want the full band: they get the mix at its own rate
@@ -358,7 +359,8 @@ def measure(
         if bpm or curves:
             from audiolab.analysis import tempo
 
-            estimate = tempo.estimate(mono, analysis_rate, backend=backend)
+            # onsets live in the whole band: the tempo reads the mix at its own rate
+            estimate = tempo.estimate(*onset_signal(mix, rate), backend=backend)
             values |= {"tempo_estimate": estimate, "bpm": estimate.bpm if bpm else None}
             if bpm and estimate.bpm is not None:
                 values |= {

@@ -3,9 +3,11 @@
     tempo.estimate(audio, sr)   BPM, tempo curve, beats, confidence
     key.estimate(audio, sr)     key name, confidence, chroma
 
-Both read the mono mix at about 8 kHz (:mod:`audiolab.analysis._signal`) and
-use numpy only (:mod:`audiolab.analysis._pulse` holds the novelty-curve
-pieces of the tempo). ``backend="madmom"`` hands both to madmom's trained
+Both use numpy only. The tempo reads the mono mix at its own rate (at most
+48 kHz) through six onset functions (:mod:`audiolab.analysis._onsets`), the
+periodicity pieces of :mod:`audiolab.analysis._pulse` and the beat committee
+of :mod:`audiolab.analysis._beats`; the key reads the mix at about 8 kHz
+(:mod:`audiolab.analysis._signal`). ``backend="madmom"`` hands both to madmom's trained
 models instead (:mod:`audiolab.analysis._madmom`; ``pip install
 "audiolab[mir]"``; the models are licensed CC BY-NC-SA 4.0, non-commercial).
 

@@ -1,11 +1,11 @@
-"""Periodicity and pulse evidence of an onset novelty curve, and the beat tracker.
+"""Periodicity and pulse evidence of an onset novelty curve.
 
 The pieces of :mod:`audiolab.analysis.tempo` that look at a novelty curve
 (100 frames per second) rather than at audio: autocorrelation and comb
 periods, the off-beat accent ratio and the metrical levels it scores with the
-tempo prior, the tempo family checked against a steady beat grid, the pulse
-salience, and Ellis's dynamic-programming beat tracker. The tempo module's
-docstring describes the method in order.
+tempo prior, the tempo families checked against a steady beat grid, and the
+pulse salience. The beat tracker is in :mod:`audiolab.analysis._beats`; the
+tempo module's docstring describes the method in order.
 """
 
 from __future__ import annotations
@@ -28,11 +28,9 @@ NULL_TEMPO_FACTORS = (0.81, 0.87, 0.93, 1.07, 1.14, 1.21)
 REFINE_RANGE = 1.06  # a window's period is refined within this factor of its lag
 AGREE_OCTAVES = 0.06  # windows within this (about 4 %) agree on the tempo
 OFFBEAT_RATIO = 0.36  # the off-beats' share of the accent at which doubling is neutral
-TIGHTNESS = 100.0  # beat tracker: penalty on log(interval / period) ** 2
 STEADY = 0.02  # a curve within 2 % is refined as one tempo
 MAX_ALTERNATIVES = 2
 MAX_FAMILIES = 3  # tempo families (an octave apart) checked against the beat grid
-AMBIGUOUS_PHASE = 0.9  # off-beats this strong (of the beats' onsets): the clip's start decides
 
 
 # ------------------------------------------------------------ periodicity
@@ -138,62 +136,28 @@ def _levels(accent: np.ndarray, bpm: float, fps: float) -> tuple[np.ndarray, np.
     return out, np.array(evidence) + _log_prior(out)
 
 
-# ------------------------------------------------------------------- beats
-def track_beats(strength: np.ndarray, period: np.ndarray) -> np.ndarray:
-    """Beat frames by dynamic programming, with a per-frame period (frames)."""
-    n = len(strength)
-    score = strength.astype(float).copy()
-    backlink = np.full(n, -1)
-    block = max(1, int(period.min() // 2))
-    lo_max = math.ceil(2 * period.max())
-    for start in range(1, n, block):
-        t = np.arange(start, min(start + block, n))
-        gap = np.arange(1, lo_max + 1)
-        previous = t[:, None] - gap[None, :]  # (frames, gaps)
-        p = period[t][:, None]
-        allowed = (gap[None, :] >= p / 2) & (gap[None, :] <= 2 * p) & (previous >= 0)
-        penalty = -TIGHTNESS * np.log(gap[None, :] / p) ** 2
-        candidates = np.where(allowed, score[np.maximum(previous, 0)] + penalty, -np.inf)
-        best = np.argmax(candidates, axis=1)
-        value = candidates[np.arange(len(t)), best]
-        chain = np.isfinite(value) & (value > 0)
-        score[t] = strength[t] + np.where(chain, value, 0.0)
-        backlink[t] = np.where(chain, previous[np.arange(len(t)), best], -1)
-    # the last beat: the best score within the last period
-    tail = max(1, int(period[-1]))
-    frame = n - tail + int(np.argmax(score[n - tail :]))
-    beats = []
-    while frame >= 0:
-        beats.append(frame)
-        frame = int(backlink[frame])
-    chosen = np.array(beats[::-1], dtype=np.int64)
-    # leading and trailing beats in silence are not beats (librosa's trim)
-    strong = strength[chosen] >= 0.5 * math.sqrt(float(np.mean(strength[chosen] ** 2)))
-    if strong.any():
-        first, last = np.flatnonzero(strong)[[0, -1]]
-        chosen = chosen[first : last + 1]
-    return chosen.astype(float)
-
-
-def family_by_beat_grid(
+# ------------------------------------------------------------- the clip's tempo
+def tempo_families(
     pulse: np.ndarray, fps: float, bpms: np.ndarray, weights: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The candidates of the tempo family (tempi an octave apart) the beat grid supports.
+) -> list[tuple[float, np.ndarray]]:
+    """The tempo families (tempi an octave apart) the windows propose, best first.
 
-    Windows may disagree on the family (say 73 or 110 BPM, a 2:3 ratio). The
-    families are ranked by their support from the windows times how well a
-    steady pulse at the family's strongest tempo fits the whole clip (its
-    salience, :func:`salience`); the octave inside the family stays the
+    Windows may disagree on the family (say 73 or 110 BPM, a 2:3 ratio). Each
+    family (at most ``MAX_FAMILIES``, taken in the order of their support from
+    the windows) is scored by that support times how well a steady pulse at
+    its strongest tempo fits the whole clip (its salience,
+    :func:`pulse_salience`). Returns ``(score, mask over the candidates)``
+    pairs, highest score first; the octave inside a family stays the
     windows' (accent evidence and prior).
     """
     if len(bpms) == 0:  # pragma: no cover - every window gives at least one level
-        return bpms, weights
+        return []
     chroma = np.mod(np.log2(bpms), 1.0)
     distance = np.abs(chroma[:, None] - chroma[None, :])
     same = np.minimum(distance, 1.0 - distance) < AGREE_OCTAVES
     support = same.astype(float) @ weights
     taken = np.zeros(len(bpms), dtype=bool)
-    best_score, best_family = -np.inf, same[int(np.argmax(support))]
+    families: list[tuple[float, np.ndarray]] = []
     for _ in range(MAX_FAMILIES):
         free = np.where(taken, -np.inf, support)
         i = int(np.argmax(free))
@@ -205,10 +169,10 @@ def family_by_beat_grid(
         # the period refined on the whole clip: a steady pulse drifts off otherwise
         period = comb_period(pulse, period / (1 + 2 * STEADY), period * (1 + 2 * STEADY))
         salience = pulse_salience(pulse, np.full(len(pulse), 1.0 / period))
-        score = float(weights[family].sum()) * max(salience, 0.0)
-        if score > best_score:
-            best_score, best_family = score, family
-    return bpms[best_family], weights[best_family]
+        families.append((float(weights[family].sum()) * max(salience, 0.0), family))
+    if not families:  # pragma: no cover - the best window level has a positive weight
+        return [(0.0, np.ones(len(bpms), dtype=bool))]
+    return sorted(families, key=lambda f: -f[0])
 
 
 def weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
@@ -265,40 +229,6 @@ def pulse_salience(pulse: np.ndarray, beats_per_frame: np.ndarray) -> float:
     """
     off = [_phase_contrast(pulse, beats_per_frame * f) for f in NULL_TEMPO_FACTORS]
     return _phase_contrast(pulse, beats_per_frame) - float(np.mean(off))
-
-
-def phase_from_the_start(beats: np.ndarray, strength: np.ndarray) -> np.ndarray:
-    """The beat frames, or the grid half a beat later when that one starts the clip.
-
-    Where eighth notes are as strong as the beats (a drummer's even eighths),
-    the onsets cannot tell the beat from the off-beat: when the midpoints
-    between the beats carry at least ``AMBIGUOUS_PHASE`` of the beats' onset
-    strength (the largest within 30 ms of each), the grid that puts a beat on
-    the clip's first onset is taken (music starts on a beat far more often
-    than half a beat after one). Otherwise the tracked beats stand.
-    """
-    if len(beats) < 4:
-        return beats
-    reach = 3  # frames: 30 ms
-    padded = np.pad(strength, reach)
-    spread = np.max([padded[k : k + len(strength)] for k in range(2 * reach + 1)], axis=0)
-    frames = beats.astype(np.int64)
-    middles = np.rint((beats[:-1] + beats[1:]) / 2).astype(np.int64)
-    on, off = float(spread[frames].mean()), float(spread[middles].mean())
-    if not off >= AMBIGUOUS_PHASE * on > 0:
-        return beats
-    first = int(np.flatnonzero(strength >= 0.5 * on)[0])
-    period = float(np.median(np.diff(beats)))
-    offset = np.mod((beats[0] - first) / period, 1.0)  # the first onset's phase in the grid
-    if min(offset, 1.0 - offset) <= abs(offset - 0.5):
-        return beats
-    grid = np.concatenate([[middles[0] - period], middles, [middles[-1] + period]])
-    grid = grid[(grid >= first - reach) & (grid <= len(strength) - 1)]
-    # each beat onto the strongest onset within 30 ms
-    around = np.clip(
-        np.rint(grid).astype(np.int64)[:, None] + np.arange(-reach, reach + 1), 0, len(strength) - 1
-    )
-    return around[np.arange(len(grid)), np.argmax(strength[around], axis=1)].astype(float)
 
 
 def window_tempo(

@@ -1,7 +1,8 @@
-"""Shared by the music analysis modules: the mono mix at the analysis rate."""
+"""Shared by the music analysis modules: the mono mix, at the onset rate and the analysis rate."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -9,10 +10,55 @@ import numpy as np
 
 from audiolab._audio import AudioError, as_audio, check_sample_rate
 
-__all__ = ["ANALYSIS_RATE_HZ", "analysis_signal", "check_backend"]
+__all__ = ["ANALYSIS_RATE_HZ", "ONSET_RATE_HZ", "analysis_signal", "check_backend", "onset_signal"]
 
-#: Tempo and key look at the mono mix decimated to about this rate (by a whole factor).
+#: The key looks at the mono mix decimated to about this rate (by a whole factor).
 ANALYSIS_RATE_HZ = 8000
+#: Tempo and beats look at the full band, up to this rate (higher rates are decimated).
+ONSET_RATE_HZ = 48000
+
+
+def onset_signal(audio: Any, sr: Any) -> tuple[np.ndarray, int]:
+    """The mono mix of ``audio`` at its own rate, or decimated to at most 48 kHz, and its rate.
+
+    Onsets live in the whole band (hi-hats and cymbals above 4 kHz often mark
+    the beat), so tempo and beats keep it. Rates above 48 kHz are brought
+    down by the smallest whole factor up to 8 that reaches 48 kHz or less
+    (96 kHz by 2, 192 kHz by 4, 88.2 kHz by 2), with the low pass of
+    :func:`analysis_signal`; passing the result again changes nothing.
+
+    Parameters
+    ----------
+    audio : numpy.ndarray or torch.Tensor
+        Mono or (channels, samples).
+    sr : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    (numpy.ndarray, int)
+        The mono signal and its sample rate.
+
+    Raises
+    ------
+    AudioError
+        Invalid audio or sample rate.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y, rate = onset_signal(np.zeros((2, 96000)), 96000)
+    >>> y.shape, rate
+    ((48000,), 48000)
+    """
+    # (a rate without such a factor up to 8, say a prime, is kept as it is)
+    return _mono_decimated(
+        audio,
+        sr,
+        lambda rate: next(
+            (d for d in range(1, 9) if rate % d == 0 and rate // d <= ONSET_RATE_HZ), 1
+        ),
+    )
 
 
 def analysis_signal(audio: Any, sr: Any) -> tuple[np.ndarray, int]:
@@ -49,14 +95,25 @@ def analysis_signal(audio: Any, sr: Any) -> tuple[np.ndarray, int]:
     >>> y.shape, rate
     ((8820,), 8820)
     """
+    # A short linear-phase low pass (8 taps per output sample) at 0.45 of the
+    # new rate: what lies above (hi-hat noise, high partials) is not needed.
+    return _mono_decimated(
+        audio,
+        sr,
+        lambda rate: max(
+            d for d in range(1, max(1, rate // ANALYSIS_RATE_HZ) + 1) if rate % d == 0
+        ),
+    )
+
+
+def _mono_decimated(audio: Any, sr: Any, factor_of: Callable[[int], int]) -> tuple[np.ndarray, int]:
+    """The mono mix of ``audio``, decimated by ``factor_of(rate)``, and its new rate."""
     rate = check_sample_rate(sr)
     x = as_audio(audio)
     mono = x[0] if x.shape[0] == 1 else _mix(x)
-    factor = max(d for d in range(1, max(1, rate // ANALYSIS_RATE_HZ) + 1) if rate % d == 0)
+    factor = factor_of(rate)
     if factor == 1:
         return mono, rate
-    # A short linear-phase low pass (8 taps per output sample) at 0.45 of the
-    # new rate: what lies above (hi-hat noise, high partials) is not needed.
     return _decimate(mono, factor), rate // factor
 
 

@@ -181,7 +181,7 @@ def seams(
     st_times, st_lufs = short_term if short_term is not None else loudness.short_term(x, rate)
     signal, signal_rate = mono if mono is not None else analysis_signal(x, rate)
     if tempo_curve is None:
-        found = tempo.estimate(signal, signal_rate)
+        found = tempo.estimate(x, rate)  # the whole band (the key reads the analysis signal)
         tempo_curve = (found.curve_times_s, found.curve_bpm) if found.bpm is not None else None
     curve_t, curve_bpm = tempo_curve if tempo_curve is not None else (np.zeros(0), np.zeros(0))
 

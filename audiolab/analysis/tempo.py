@@ -4,18 +4,14 @@ numpy only: no scipy, no numba, no librosa, so the first call in a
 fresh process costs what the arithmetic costs. How it works, in the order of
 the code:
 
-1. **Novelty at 100 frames per second.** The mono mix at the analysis rate
-   (about 8 kHz, see :mod:`audiolab.analysis._signal`) goes through a 40-band mel
-   filterbank (STFT of about 60 ms). Two curves come out:
-
-   * *timing*: log-mel spectral flux, the mean over bands of the rise in dB
-     over 20 ms (from the largest of the band and its two neighbours, so that
-     vibrato is no onset: SuperFlux, Böck & Widmer 2013). It marks every
-     onset, loud or soft, and places the beats.
-   * *accent*: the same rise on a loudness scale (mel power to the 0.3),
-     summed below 200 Hz (kick, bass) and above (snare, chords, hats), each
-     part scaled to its 99th percentile: loud events count more than quiet
-     ones, and a kick as much as a snare.
+1. **Onset functions at 100 frames per second**
+   (:mod:`audiolab.analysis._onsets`), from one STFT of 32 to 46 ms of the
+   mono mix at its own rate (at most 48 kHz: the whole band, hi-hats
+   included): *timing* (log-mel SuperFlux, Böck & Widmer 2013), *accent*
+   (loudness flux below and above 200 Hz), *flux* (spectral flux), *complex*
+   (complex domain), *energy* (energy flux) and *harmonic* (Hainsworth &
+   Macleod 2003). The tempo reads the *pulse*, timing plus accent (each over
+   its standard deviation); the beats read all six.
 
 2. **Periodicity in 8 s windows** (every second; one window for clips up to
    10 s). The autocorrelation of the novelty, supported by its values at
@@ -38,30 +34,37 @@ the code:
    autocorrelation height) times its softmax weight. The tempo *families*
    (levels an octave apart) are ranked by that support times the salience
    of a steady pulse at the family's tempo over the whole clip (step 6): the
-   beat grid decides between, say, 110 and 73 BPM (a 3:2 ratio), the accent
-   and the prior between 55 and 110. Inside the family the level with the
+   beat grid ranks, say, 110 and 73 BPM (a 3:2 ratio), the beat trackers'
+   agreement decides between them (step 5), the accent and the prior between
+   55 and 110. Inside the family the level with the
    most support wins, the others are the *alternatives* with their shares.
    From the middle window outwards, every window's period is sought within
    10 % of its neighbour's, so the curve follows tempo changes without
    octave jumps.
 
-5. **Beats** by dynamic programming (Ellis 2007): a frame's score is its
-   onset strength plus the best predecessor's score less
-   ``100 * log(interval / period) ** 2``, with the local period of the curve.
-   Frames closer than half the shortest period cannot depend on each other,
-   so the recursion runs over blocks of frames at once (vectorized numpy).
-   The tempo curve is then re-read from the beats: the slope of beat time
-   over beat number in each window (unbiased at the centre of a ramp).
+5. **Beats by committee** (:mod:`audiolab.analysis._beats`): Ellis's
+   dynamic programming (2007) runs on each of the six onset functions at
+   the tempo curve (a frame's score is its onset strength plus the best
+   predecessor's score less ``100 * log(interval / period) ** 2``), and the
+   sequence that agrees best with the other five wins (maximum mean mutual
+   agreement, information gain: Zapata, Davies & Gómez 2014). When the
+   windows propose more than one tempo family (step 4), each is tracked and
+   the family whose trackers agree most is taken: at a wrong tempo the
+   trackers lock onto different onsets. The tempo curve is then re-read from
+   the beats: the slope of beat time over beat number in each window
+   (unbiased at the centre of a ramp).
 
 6. **Is there a pulse?** The novelty is folded by beat phase along the curve;
    how far its best phase stands out (in standard errors), less the same at
    six tempi 7 to 21 % off, is the *pulse salience*: 0 to 3 for noise, 5 to
    30 for steady music, less for rubato. The tempo is None for clips shorter
    than 1.5 s, when the median pulse clarity is below 0.05, and when the
-   salience is below 4 *and* nothing starts: the 99th percentile of the
-   timing novelty under 1 dB or under 2.2 times its median (noise, a held
-   tone or chord, a tremolo). Music with onsets but a weak pulse (a rubato
-   string quartet) gets a tempo with a low confidence.
+   salience is below 4 *and* no notes start: the 99th percentile of the
+   timing novelty below 4 kHz under 1 dB (a held tone or chord, a tremolo),
+   or a spectrum as flat as noise's (spectral flatness over 0.5, Johnston
+   1988: noise of any colour reads about 0.63, notes 0.1 to 0.35). Music
+   with notes but a weak pulse (a rubato string quartet) gets a tempo with a
+   low confidence.
 
 The global tempo is the median of the curve, refined on the whole clip with
 the comb when the curve is steady (within 2 %).
@@ -83,44 +86,40 @@ from typing import Any
 
 import numpy as np
 
+from audiolab._threads import single_blas
+from audiolab.analysis._beats import committee, phase_from_the_start
+from audiolab.analysis._onsets import onset_functions
 from audiolab.analysis._pulse import (
     AGREE_OCTAVES,
     STEADY,
     comb_period,
-    family_by_beat_grid,
     metrical_alternatives,
-    phase_from_the_start,
     pulse_salience,
-    track_beats,
+    tempo_families,
     weighted_median,
     window_tempo,
 )
-from audiolab.analysis._signal import analysis_signal, check_backend
+from audiolab.analysis._signal import check_backend, onset_signal
 
 __all__ = ["TempoEstimate", "estimate", "onset_strength"]
 
-FRAME_RATE_HZ = 100.0  # novelty frames per second (hop of 10 ms)
-WINDOW_S = 0.04  # STFT window, rounded up to a power of two (64 ms at 8 kHz)
-N_MELS = 40
-FMIN_HZ, FMAX_HZ = 30.0, 8000.0
-FLUX_LAG = 2  # frames: the rise over 20 ms
-# The flux rises as an onset enters the window, before its centre reaches it:
-# frame times are moved this much later (beats of synthesized drums then fall
-# on their true times within a few ms).
-ONSET_LEAD_S = 0.01
-LOW_HZ = 200.0  # the accent's low part (kick, bass) ends here
-LOUDNESS_EXPONENT = 0.3  # mel power ** 0.3: roughly loudness (Stevens)
+# Frame times are the centres of the STFT windows; the onset functions peak there when an
+# onset does (on the real set's drums the beats' median offset to the annotated ones is
+# 0 ms, the frame grid's 10 ms at most), so beat times are not shifted.
+ONSET_LEAD_S = 0.0
 MIN_SECONDS = 1.5  # shorter clips have no tempo
 SHORT_SECONDS = 6.0  # below this, the confidence is scaled down by duration / SHORT_SECONDS
 MIN_CLARITY = 0.05  # autocorrelation at the pulse period, below: no pulse
 MIN_SALIENCE = 4.0  # below, a pulse is not told from chance: a tempo only where onsets are
-# Are there onsets at all? Stationary sound (noise, held tones, a chord, a tremolo) has 20 ms
-# rises of the band-mean log-mel power whose 99th percentile stays under 2 dB, and under
-# 2.2 times their median (noise: about 1.8, from the chi-square spread of band powers);
-# notes and hits make a heavy tail.
+# Do notes start? Stationary sound (held tones, a chord, a tremolo) has 20 ms rises of the
+# band-mean log-mel power below 4 kHz whose 99th percentile stays under 1 dB; noise rises
+# more (chi-square spread of band powers) but its spectrum is flat, notes' is not.
 MIN_ONSET_DB = 1.0
-MIN_ONSET_CONTRAST = 2.2
+MAX_NOTE_FLATNESS = 0.5
 MIN_ONSET_RATE_HZ = 4000  # below, the 40 mel bands are not distinct: the strict rule alone
+# Mean mutual agreement of the beat trackers (bits) from which the beats count as sure:
+# Zapata et al. (2014) read 1.5 to 3.5 bits as good agreement, above 3.5 as excellent.
+SURE_AGREEMENT_BITS = 3.5
 CURVE_WINDOW_S = 8.0
 CURVE_HOP_S = 1.0
 MAX_CURVE_POINTS = 240
@@ -129,67 +128,6 @@ TRACK_RANGE = 1.1  # then each window's period is sought within this factor of i
 
 
 # ------------------------------------------------------------------ novelty
-def _mel_filterbank(sr: float, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
-    """(N_MELS, bins) triangular filters on the HTK mel scale, and their centres in Hz."""
-
-    def mel(hz: float) -> float:
-        return 2595.0 * math.log10(1.0 + hz / 700.0)
-
-    freqs = np.arange(n_fft // 2 + 1) * sr / n_fft
-    edges = 700.0 * (
-        10.0 ** (np.linspace(mel(FMIN_HZ), mel(min(FMAX_HZ, sr / 2)), N_MELS + 2) / 2595.0) - 1.0
-    )
-    lower, centre, upper = edges[:-2, None], edges[1:-1, None], edges[2:, None]
-    bank = np.maximum(
-        0.0, np.minimum((freqs - lower) / (centre - lower), (upper - freqs) / (upper - centre))
-    )
-    # narrow low bands at a coarse resolution: at least their nearest bin
-    empty = np.flatnonzero(bank.sum(axis=1) == 0)
-    bank[empty, np.abs(freqs[None, :] - centre[empty]).argmin(axis=1)] = 1.0
-    return bank, edges[1:-1]
-
-
-def _novelty(x: np.ndarray, sr: float) -> tuple[np.ndarray, np.ndarray, float]:
-    """Timing and accent novelty (see the module docstring) of mono ``x``."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    hop = max(1, round(sr / FRAME_RATE_HZ))
-    fps = sr / hop
-    n_fft = 1 << max(4, math.ceil(math.log2(WINDOW_S * sr)))
-    bank, centres = _mel_filterbank(sr, n_fft)
-    used = int(np.flatnonzero(bank.any(axis=0)).max()) + 1  # bins up to FMAX_HZ
-    bank_t = np.ascontiguousarray(bank[:, :used].T, dtype=np.float32)
-    padded = np.concatenate([np.zeros(n_fft // 2), x, np.zeros(n_fft // 2)]).astype(np.float32)
-    frames = sliding_window_view(padded, n_fft)[::hop]
-    window = np.hanning(n_fft).astype(np.float32)
-    mel = np.empty((len(frames), N_MELS))
-    chunk = max(1, (1 << 21) // n_fft)  # bound the memory of the spectra
-    for first in range(0, len(frames), chunk):
-        spectrum = np.fft.rfft(frames[first : first + chunk] * window, axis=1)[:, :used]
-        mel[first : first + chunk] = (spectrum.real**2 + spectrum.imag**2) @ bank_t
-    top = float(mel.max())
-    timing = np.zeros(len(frames))
-    accent = np.zeros(len(frames))
-    if not top > 0:
-        return timing, accent, fps
-    mel /= top
-    db = 10.0 * np.log10(np.maximum(mel, 1e-8))  # an 80 dB range
-    # the rise over the largest of the band and its two neighbours 20 ms earlier: a
-    # vibrato or a glide moving between bands is no onset (SuperFlux, Böck & Widmer 2013)
-    before = db[:-FLUX_LAG].copy()
-    before[:, 1:] = np.maximum(before[:, 1:], db[:-FLUX_LAG, :-1])
-    before[:, :-1] = np.maximum(before[:, :-1], db[:-FLUX_LAG, 1:])
-    timing[FLUX_LAG:] = np.maximum(0.0, db[FLUX_LAG:] - before).mean(axis=1)
-    loud = mel**LOUDNESS_EXPONENT
-    rise = np.maximum(0.0, loud[FLUX_LAG:] - loud[:-FLUX_LAG])
-    for part in (rise[:, centres < LOW_HZ], rise[:, centres >= LOW_HZ]):
-        total = part.sum(axis=1)
-        scale = float(np.percentile(total, 99)) if total.size else 0.0
-        if scale > 0:
-            accent[FLUX_LAG:] += total / scale
-    return timing, accent, fps
-
-
 def onset_strength(audio: Any, sr: int) -> tuple[np.ndarray, np.ndarray]:
     """Onset strength (log-mel spectral flux) at 100 frames per second.
 
@@ -205,8 +143,9 @@ def onset_strength(audio: Any, sr: int) -> tuple[np.ndarray, np.ndarray]:
     times_s : numpy.ndarray
         Frame times (10 ms apart).
     strength : numpy.ndarray
-        Mean over 40 mel bands of the rise in dB over 20 ms, from the largest
-        of the band and its neighbours (0 where nothing starts).
+        Mean over 40 mel bands (30 Hz to 16 kHz) of the rise in dB over
+        20 ms, from the largest of the band and its neighbours (0 where
+        nothing starts).
 
     Examples
     --------
@@ -214,11 +153,12 @@ def onset_strength(audio: Any, sr: int) -> tuple[np.ndarray, np.ndarray]:
     >>> click = np.zeros(16000)
     >>> click[8000] = 1.0
     >>> times, strength = onset_strength(click, 16000)
-    >>> round(float(times[np.argmax(strength)]), 2)  # within the 64 ms window
-    0.49
+    >>> round(float(times[np.argmax(strength)]), 2)  # the click at 0.5 s
+    0.5
     """
-    timing, _, fps = _novelty(*analysis_signal(audio, sr))
-    return np.arange(len(timing)) / fps + ONSET_LEAD_S, timing
+    functions = onset_functions(*onset_signal(audio, sr))
+    timing = functions.timing
+    return np.arange(len(timing)) / functions.fps + ONSET_LEAD_S, timing
 
 
 # ---------------------------------------------------------------- estimate
@@ -244,14 +184,20 @@ class TempoEstimate:
         (0 to 3 for noise, 5 to 30 for music); below 4 there is no tempo.
     confidence : float
         In [0, 1]: the share of the evidence for the chosen metrical level,
-        times ``1 - exp(-max(salience, 0) / 8)``, times ``min(1, duration / 6 s)``
-        (0 for music with onsets but no steady pulse).
+        times ``1 - exp(-max(salience, 0) / 8)``, times ``min(1, duration / 6 s)``,
+        times ``min(1, beat_agreement_bits / 3.5)`` (0 for music with onsets
+        but no steady pulse).
         Clips of 1.5 to 3 s get a tempo with a low confidence.
     alternatives : tuple of (float, float)
         The runner-up metrical levels (BPM) and their share of the evidence,
         best first (at most two); the chosen level's share is the rest.
     backend : str
         ``"builtin"`` or ``"madmom"``.
+    beat_agreement_bits : float
+        How much the six beat trackers of the committee agree (their mean
+        mutual information gain, 0 to 5.3 bits): above 3.5 they found the
+        same beats, below 1.5 they scatter (0 for the madmom backend and
+        without a tempo).
 
     Examples
     --------
@@ -269,6 +215,7 @@ class TempoEstimate:
     confidence: float = 0.0
     alternatives: tuple[tuple[float, float], ...] = ()
     backend: str = "builtin"
+    beat_agreement_bits: float = 0.0
 
     @classmethod
     def none(
@@ -336,15 +283,25 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
         from audiolab.analysis import _madmom
 
         return _madmom.tempo_estimate(audio, sr)
-    x, rate = analysis_signal(audio, sr)
+    with single_blas():  # small products: BLAS threads cost more than they save
+        return _estimate(*onset_signal(audio, sr))
+
+
+def _estimate(x: np.ndarray, rate: int) -> TempoEstimate:
+    """The built-in estimate of the mono signal ``x`` (see the module docstring)."""
     duration = len(x) / rate
     if duration < MIN_SECONDS:
         return TempoEstimate.none()
-    timing, accent, fps = _novelty(x, rate)
+    functions = onset_functions(x, rate)
+    timing, accent, fps = functions.timing, functions.accent, functions.fps
     if not (timing.any() and accent.any()):
         return TempoEstimate.none()
-    p50, p99 = np.percentile(timing, [50, 99])
-    onsets = rate >= MIN_ONSET_RATE_HZ and p99 >= MIN_ONSET_DB and p99 >= MIN_ONSET_CONTRAST * p50
+    p99 = float(np.percentile(functions.onset_db, 99))
+    onsets = (
+        rate >= MIN_ONSET_RATE_HZ
+        and p99 >= MIN_ONSET_DB
+        and functions.flatness <= MAX_NOTE_FLATNESS
+    )
     timing = _normalized(timing)
     pulse = timing + _normalized(accent)
 
@@ -371,35 +328,20 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
     pulse_clarity = float(np.clip(np.median(clarity), 0.0, 1.0))
     if pulse_clarity < MIN_CLARITY:
         return TempoEstimate.none(pulse_clarity)
-    # 4. One tempo level for the whole clip: the tempo with the most support
-    # from all windows' levels (within about 4 %); no window jumps an octave.
-    bpms = np.array([c[0] for c in candidates])
-    weights = np.array([c[1] for c in candidates])
-    bpms, weights = family_by_beat_grid(pulse, fps, bpms, weights)
-    octaves = np.log2(bpms)
-    agree = np.abs(octaves[:, None] - octaves[None, :]) < AGREE_OCTAVES
-    support = agree.astype(float) @ weights
-    total = float(weights.sum())
-    best = int(np.argmax(support))
-    chosen = weighted_median(bpms[agree[best]], weights[agree[best]])
-    share = float(support[best] / total) if total > 0 else 0.0
-    alternatives = metrical_alternatives(bpms, weights, support, agree, best, total)
-    first = int(voters[len(voters) // 2])
-    curve_bpm = np.empty(len(starts))
-    curve_bpm[first] = chosen
-    # from that window outwards, each window's period near its neighbour's
-    order = [*range(first + 1, len(starts)), *range(first - 1, -1, -1)]
-    for i in order:
-        neighbour = 60.0 * fps / curve_bpm[i - 1 if i > first else i + 1]
-        segment = pulse[starts[i] : starts[i] + width]
-        period = comb_period(segment, neighbour / TRACK_RANGE, neighbour * TRACK_RANGE)
-        curve_bpm[i] = 60.0 * fps / period
+    # 4. and 5. the tempo families the windows propose, each tracked by the committee
+    all_bpms = np.array([c[0] for c in candidates])
+    all_weights = np.array([c[1] for c in candidates])
     curve_times = (starts + width / 2) / fps
-
-    # 5. beats, guided by the local period
-    frame_period = 60.0 * fps / _extend(np.arange(n) / fps, curve_times, curve_bpm)
-    beats = phase_from_the_start(track_beats(timing, frame_period), timing) / fps
-    beats += ONSET_LEAD_S
+    members = functions.committee()
+    tracked = []
+    for _, family in tempo_families(pulse, fps, all_bpms, all_weights):
+        level = _level(all_bpms[family], all_weights[family])
+        curve_bpm = _curve(pulse, starts, width, fps, int(voters[len(voters) // 2]), level[0])
+        frame_period = 60.0 * fps / _extend(np.arange(n) / fps, curve_times, curve_bpm)
+        frames, agreement, _ = committee(members, frame_period)
+        tracked.append((agreement, level, curve_bpm, frames))
+    agreement, (chosen, share, alternatives), curve_bpm, frames = max(tracked, key=lambda t: t[0])
+    beats = phase_from_the_start(frames, timing) / fps + ONSET_LEAD_S
     # the curve from the beats: the slope of beat time over beat number in
     # each window (unbiased at the window's centre for a steady ramp)
     for i, centre in enumerate(curve_times):
@@ -417,7 +359,10 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
         period = 60.0 * fps / bpm
         bpm = 60.0 * fps / comb_period(timing, period * (1 - STEADY), period * (1 + STEADY))
     confidence = (
-        share * (1.0 - math.exp(-max(salience, 0.0) / 8.0)) * min(1.0, duration / SHORT_SECONDS)
+        share
+        * (1.0 - math.exp(-max(salience, 0.0) / 8.0))
+        * min(1.0, duration / SHORT_SECONDS)
+        * min(1.0, agreement / SURE_AGREEMENT_BITS)
     )
     scale = bpm / chosen
     return TempoEstimate(
@@ -429,4 +374,39 @@ def estimate(audio: Any, sr: int, *, backend: str = "builtin") -> TempoEstimate:
         salience,
         float(np.clip(confidence, 0.0, 1.0)),
         tuple((b * scale, w) for b, w in alternatives),
+        beat_agreement_bits=agreement,
     )
+
+
+def _level(
+    bpms: np.ndarray, weights: np.ndarray
+) -> tuple[float, float, tuple[tuple[float, float], ...]]:
+    """(tempo, its share, alternatives): the metrical level of a family with the most support.
+
+    Candidates within about 4 % agree; the tempo is the weighted median of
+    those agreeing with the best supported one.
+    """
+    octaves = np.log2(bpms)
+    agree = np.abs(octaves[:, None] - octaves[None, :]) < AGREE_OCTAVES
+    support = agree.astype(float) @ weights
+    total = float(weights.sum())
+    best = int(np.argmax(support))
+    chosen = weighted_median(bpms[agree[best]], weights[agree[best]])
+    share = float(support[best] / total) if total > 0 else 0.0
+    return chosen, share, metrical_alternatives(bpms, weights, support, agree, best, total)
+
+
+def _curve(
+    pulse: np.ndarray, starts: np.ndarray, width: int, fps: float, first: int, bpm: float
+) -> np.ndarray:
+    """The tempo of every window: ``bpm`` in window ``first``, then from there outwards,
+    each window's period sought within ``TRACK_RANGE`` of its neighbour's (no octave jumps)."""
+    curve_bpm = np.empty(len(starts))
+    curve_bpm[first] = bpm
+    order = [*range(first + 1, len(starts)), *range(first - 1, -1, -1)]
+    for i in order:
+        neighbour = 60.0 * fps / curve_bpm[i - 1 if i > first else i + 1]
+        segment = pulse[starts[i] : starts[i] + width]
+        period = comb_period(segment, neighbour / TRACK_RANGE, neighbour * TRACK_RANGE)
+        curve_bpm[i] = 60.0 * fps / period
+    return curve_bpm

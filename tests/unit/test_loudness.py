@@ -382,7 +382,7 @@ def test_rates_outside_the_meter_are_audio_errors(sr: int) -> None:
 
 def test_rates_above_any_recording_are_refused_at_the_gate() -> None:
     # 10**6 is no audio rate at all: the input gate refuses it before the meter sees it.
-    with pytest.raises(AudioError, match="at most 768000 Hz.*got 1000000"):
+    with pytest.raises(AudioError, match=r"at most 768000 Hz.*got 1000000"):
         loudness.integrated(np.full(1000, 0.1), 1_000_000)
     with pytest.raises(AudioError, match="at most 768000 Hz"):
         loudness.true_peak(np.full(10, 0.1), 1_000_000)
