@@ -42,9 +42,9 @@ import numpy as np
 
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab._windows import between_centres, moving_average, sliding_minimum, window_reduce
-from audiolab.loudness import ideal as _ideal
 from audiolab.loudness import truepeak
 from audiolab.loudness.envelope import block_envelope
+from audiolab.loudness.ideal import Residual
 
 __all__ = [
     "FAST_RELEASE_S",
@@ -136,7 +136,12 @@ class Limiter:
     """
 
     def __init__(
-        self, samples: np.ndarray, sample_rate: int, floor: float, *, ideal: bool = True
+        self,
+        samples: np.ndarray,
+        sample_rate: int,
+        floor: float,
+        *,
+        residuals: list[Residual] | None = None,
     ) -> None:
         self.samples = samples
         self.sample_rate = sample_rate
@@ -150,12 +155,9 @@ class Limiter:
         self.reach = -(-ahead // self.step)  # the look-ahead in blocks
         #: The largest true-peak envelope value of every block of ``step`` samples.
         self.block_peak = block_envelope(samples, sample_rate, floor, self.step)
-        if ideal:  # and what ideal interpolation reads between the meter's points
-            np.maximum(
-                self.block_peak,
-                _ideal.block_envelope(samples, sample_rate, floor, self.step),
-                out=self.block_peak,
-            )
+        if residuals is not None:  # and what ideal interpolation reads (the same above it)
+            ideal = block_envelope(samples, sample_rate, floor, self.step, residuals=residuals)
+            np.maximum(self.block_peak, ideal, out=self.block_peak)
         self._inverse_peak = 1.0 / np.maximum(self.block_peak, 1e-300)
         self._index = np.arange(len(self.block_peak), dtype=np.float64)
         self._last: tuple[tuple[float, float, Release], np.ndarray] | None = None

@@ -37,6 +37,7 @@ import numpy as np
 from audiolab.limiter import Limiter, Release
 from audiolab.loudness import Analysis, analyse
 from audiolab.loudness.gating import gated_loudness, gating_powers, to_db
+from audiolab.loudness.ideal import Residual
 
 __all__ = [
     "KNEE_LU",
@@ -240,7 +241,7 @@ def limit_to_target(
     ceiling_db: float,
     *,
     consume: bool = False,
-    ideal: bool = True,
+    residuals: list[Residual] | None = None,
 ) -> tuple[Limited | None, int, str]:
     """The limited result on the target, or the loudest one reached and why it stopped.
 
@@ -261,8 +262,9 @@ def limit_to_target(
         Integrated loudness to reach.
     ceiling_db : float
         True peak (dBTP) to stay under.
-    ideal : bool
-        The limiter reads the ideal true peak too (:mod:`audiolab.loudness.ideal`).
+    residuals : list of Residual, optional
+        Given (:func:`audiolab.loudness.ideal.residuals` of the source), the
+        limiter reads the ideal true peak too.
     consume : bool
         Make the first pass in the source's samples (they are brought back into
         a new array should another pass be needed).
@@ -292,7 +294,7 @@ def limit_to_target(
 
     def exact_limiter(gain: float) -> Limiter:
         floor = aim / 10.0 ** ((gain + _FLOOR_DB) / 20.0)
-        return Limiter(source.samples, rate, floor=floor, ideal=ideal)
+        return Limiter(source.samples, rate, floor=floor, residuals=residuals)
 
     limiter = exact_limiter(gain_db)
     predict = _Prediction(source, limiter)

@@ -249,13 +249,14 @@ def normalize_analysis(
         fits = source.peaks()[1] <= level
     elif fits:
         fits = not truepeak.exceeds(x, rate, level)
-    if fits and ideal_peak:  # and between the meter's points
-        fits = not ideal.exceeds(x, rate, level)
+    found = ideal.residuals(x, rate) if ideal_peak else None  # a gain scales them
+    if fits and found is not None:  # and between the meter's points
+        fits = not ideal.exceeds(x, rate, level, found)
     if fits:
         out = source.scaled(gain_db, np.multiply(x, gain, out=x if consume else None))
     else:
         out, gain_db, reduction, passes, why = _limited(
-            source, gain_db, target_lufs, ceiling_db, consume=consume, ideal_peak=ideal_peak
+            source, gain_db, target_lufs, ceiling_db, consume=consume, residuals=found
         )
     output_lufs = out.integrated()
     known = peak == "measure" or not fits
@@ -288,30 +289,35 @@ def _limited(
     ceiling_db: float,
     *,
     consume: bool,
-    ideal_peak: bool,
+    residuals: list[ideal.Residual] | None,
 ) -> tuple[Analysis, float, float, int, str]:
     """The limiter's result on the target whose ideal true peak also holds the ceiling.
 
-    The limiter reads the meter's true peak; where the ideal one
-    (:mod:`audiolab.loudness.ideal`) of its result is over the ceiling, the
-    limiter runs again aiming lower by what it was over (at most
-    :data:`_IDEAL_TRIES` times; each try lowers the aim by at least the excess).
+    Given the source's ``residuals``, the limiter reads the ideal true peak
+    (:mod:`audiolab.loudness.ideal`) as well as the meter's; where the ideal
+    one of its result is still over the ceiling (the limiter's gain moves the
+    residual, which reads the whole signal), it runs again aiming lower by
+    what it was over, or by what the ideal reads over the meter, whichever is
+    more (at most :data:`_IDEAL_TRIES` times).
     """
     level = 10.0 ** (ceiling_db / 20.0)
     rate = source.sample_rate
-    kept = source.samples.copy() if consume and ideal_peak else None  # for another try
+    kept = source.samples.copy() if consume and residuals is not None else None  # another try
     aim_db, passes = ceiling_db, 0
     for _ in range(_IDEAL_TRIES):
         found, made, why = limit_to_target(
-            source, gain_db, target_lufs, aim_db, consume=consume, ideal=ideal_peak
+            source, gain_db, target_lufs, aim_db, consume=consume, residuals=residuals
         )
         if found is None:  # pragma: no cover - every release measures at least one pass
             raise AssertionError("the limiter made no pass")
         passes += made
         samples = found.signal.samples
-        if not ideal_peak or not ideal.exceeds(samples, rate, level):
+        if residuals is None:  # the ceiling by the meter only
             break
-        over_db = to_db(ideal.ideal_peak(samples, rate) / level)  # over the ceiling
+        of_result = ideal.residuals(samples, rate)
+        if not ideal.exceeds(samples, rate, level, of_result):
+            break
+        over_db = to_db(ideal.ideal_peak(samples, rate, of_result) / level)  # over the ceiling
         excess_db = over_db + ceiling_db - to_db(found.signal.peaks()[1])  # over the meter
         aim_db = min(aim_db - over_db, ceiling_db - excess_db) - _IDEAL_STEP_DB
         if kept is not None:

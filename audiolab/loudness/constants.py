@@ -48,9 +48,10 @@ RELATIVE_GATE_LU = -10.0
 #: Annex 2: oversample by 4 below 96 kHz and by 2 below 192 kHz ...
 BS1770_OVERSAMPLING = ((96000, 4), (192000, 2))
 #: ... and, beyond the standard, 16 times at every rate up to 192 kHz and to at least
-#: 192 kHz (24 times at 8 kHz), so that a limiter reading this true peak holds its
-#: ceiling against a band-limited reference oversampled 16 times. A band-limited signal
-#: sampled at R can peak above its largest sample by up to 1 / cos(pi B / R) for a
+#: 192 kHz (32 times at 8 kHz, a multiple of 16 past 16), so that a limiter reading this
+#: true peak holds its ceiling against a band-limited reference oversampled 16 times
+#: (the ideal true peak adds its residual: audiolab.loudness.ideal). A band-limited
+#: signal sampled at R can peak above its largest sample by up to 1 / cos(pi B / R) for a
 #: bandwidth B: 0.7 dB at 4x, 0.04 dB at 16x, for content at the Nyquist frequency
 #: (at 16 kHz, 4x missed what a 192 kHz reading and ffmpeg's loudnorm see). Above
 #: 192 kHz the oversampled rate stays at least 3.072 MHz.

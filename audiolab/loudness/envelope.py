@@ -21,6 +21,7 @@ import numpy as np
 
 from audiolab._threads import per_channel
 from audiolab.loudness.constants import TRUE_PEAK_TAPS_PER_PHASE
+from audiolab.loudness.ideal import IdealSearch, Residual
 from audiolab.loudness.interpolation import POINTS_PER_BLOCK, oversampling_factor, sample_rows
 from audiolab.loudness.truepeak import PeakSearch, row_abs_max
 
@@ -81,7 +82,14 @@ def envelope(x: np.ndarray, sr: int, floor: float = 0.0) -> np.ndarray:
     return out
 
 
-def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarray:
+def block_envelope(
+    x: np.ndarray,
+    sr: int,
+    floor: float,
+    step: int,
+    *,
+    residuals: list[Residual] | None = None,
+) -> np.ndarray:
     """:func:`envelope` at its largest over every block of ``step`` samples, above a floor.
 
     Where the largest value of :func:`envelope` over ``[k * step, (k + 1) *
@@ -103,6 +111,10 @@ def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarra
         Amplitude.
     step : int
         Samples per block: a power of two up to 64.
+    residuals : list of Residual, optional
+        Given (:func:`audiolab.loudness.ideal.residuals` of ``x``): the envelope
+        of the ideal true peak (:class:`~audiolab.loudness.ideal.IdealSearch`)
+        rather than the meter's.
 
     Returns
     -------
@@ -140,7 +152,11 @@ def block_envelope(x: np.ndarray, sr: int, floor: float, step: int) -> np.ndarra
     def channel(c: int) -> np.ndarray:
         if oversampling_factor(sr) == 1:
             return samples_only(c)
-        search = PeakSearch(x[c], sr, floor, above_samples=False)
+        search = (
+            PeakSearch(x[c], sr, floor, above_samples=False)
+            if residuals is None
+            else IdealSearch(x[c], sr, floor, above_samples=False, residual=residuals[c])
+        )
         wm = search.window_max
         out = np.maximum(wm[windows[0]], wm[windows[1]])  # at least the samples' magnitudes
         offsets = np.arange(per)

@@ -45,7 +45,8 @@ def oversampling_factor(sample_rate: int) -> int:
     """How many times the true peak oversamples at a rate.
 
     16 times, and more below 12 kHz so that the oversampled rate reaches
-    192 kHz (24 times at 8 kHz); above 192 kHz fewer times, the oversampled
+    192 kHz (32 times at 8 kHz: past 16, a multiple of 16, so that every 16th
+    of a sample is among the points); above 192 kHz fewer times, the oversampled
     rate staying at least 3.072 MHz. Annex 2 of BS.1770-4 asks for at least 4
     times below 96 kHz and 2 below 192 kHz; more, so that a limiter reading
     this true peak holds its ceiling against a band-limited reference
@@ -65,11 +66,13 @@ def oversampling_factor(sample_rate: int) -> int:
     Examples
     --------
     >>> [oversampling_factor(sr) for sr in (8000, 16000, 48000, 96000, 192000, 384000)]
-    [24, 16, 16, 16, 16, 8]
+    [32, 16, 16, 16, 16, 8]
     """
     standard = next((f for below, f in BS1770_OVERSAMPLING if sample_rate < below), 1)
     enough = min(TRUE_PEAK_TIMES, -(-TRUE_PEAK_ENOUGH_RATE_HZ // sample_rate))
-    return max(standard, -(-TRUE_PEAK_MIN_RATE_HZ // sample_rate), enough)
+    factor = max(standard, -(-TRUE_PEAK_MIN_RATE_HZ // sample_rate), enough)
+    # past 16 times, a multiple of 16: every 16th of a sample is among the points
+    return factor if factor <= TRUE_PEAK_TIMES else -(-factor // TRUE_PEAK_TIMES) * TRUE_PEAK_TIMES
 
 
 @lru_cache(maxsize=16)

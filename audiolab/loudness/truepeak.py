@@ -144,9 +144,20 @@ class PeakSearch:
         Amplitude: blocks that provably stay at or under it are not candidates.
     above_samples : bool
         Raise the threshold to the sample peak (what the true peak needs).
+    extra : numpy.ndarray, optional
+        A bound added to every block's (one per block): what a subclass adds to
+        the interpolated values (:mod:`audiolab.loudness.ideal`).
     """
 
-    def __init__(self, x: np.ndarray, sr: int, floor: float, *, above_samples: bool) -> None:
+    def __init__(
+        self,
+        x: np.ndarray,
+        sr: int,
+        floor: float,
+        *,
+        above_samples: bool,
+        extra: np.ndarray | None = None,
+    ) -> None:
         n, block = len(x), _PEAK_BLOCK
         factor = oversampling_factor(sr)
         self.x = x
@@ -167,7 +178,8 @@ class PeakSearch:
         taps, d2_gain = interpolator(factor)
         gain = float(np.abs(taps).sum(axis=0).max())
         near = np.maximum(window_max[: self.n_blocks], window_max[1 : self.n_blocks + 1])
-        promising = np.flatnonzero(gain * near > threshold)
+        added = np.zeros(self.n_blocks) if extra is None else extra
+        promising = np.flatnonzero(gain * near + added > threshold)
         if promising.size == 0:
             return
         # The second differences centred on the samples of every window w that a
@@ -185,6 +197,7 @@ class PeakSearch:
             d2 -= rows[:, 1:-1]
             d2_max[batch] = row_abs_max(d2, block)
         bound = near[promising] + d2_gain * np.maximum(d2_max[promising], d2_max[promising + 1])
+        bound += added[promising]
         keep = bound > threshold
         self.candidates = promising[keep]
         self.bound = bound[keep]
