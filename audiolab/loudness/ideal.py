@@ -158,7 +158,7 @@ class Residual:
         # point p lies between x[p - 1] and x[p]: W_k[p] reads x[p - 1 + o]
         shifted = np.zeros(n + 1, dtype=np.float32)
         shifted[1:] = x
-        size = fft.next_fast_len(2 * (n + 1), real=True)
+        size = fft.next_fast_len(2 * (n + 1 + _HALF), real=True)  # no wrapping round
         spectrum = fft.rfft(shifted, size)
         spectra, norm = _kernel_spectra(n + 1, size, oversampling_factor(sr))
         blocks = -(-(n + 1) // POINTS_PER_BLOCK)

@@ -1,0 +1,124 @@
+"""The ideal true peak against the sinc sum itself, and the ceiling held by it.
+
+The truth here is computed the slow, plain way: ``sum_n x[n] sinc(t - n)``
+at every point of the grid, every sample a term (no FFT, no expansion), on
+signals short enough for that; and, for whole exports, a zero-padded FFT
+interpolation 16 times (the export sweep's judge), independent of both.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audiolab import loudness
+from audiolab.export import export_wav
+from audiolab.loudness import ideal, truepeak
+from audiolab.loudness.envelope import block_envelope
+from audiolab.testing import programme
+
+
+def sinc_sum_peak(x: np.ndarray, sr: int) -> float:
+    """max |sum_n x[n] sinc(t - n)| over the samples and the meter's points between them."""
+    factor = truepeak.oversampling_factor(sr)
+    n = x.shape[-1]
+    t = np.arange(-factor, n * factor + 1) / factor  # from x[-1] to x[n]: the meter's points
+    kernel = np.sinc(t[:, np.newaxis] - np.arange(n))
+    return float(np.abs(np.atleast_2d(x) @ kernel.T).max())
+
+
+def fft_reference_db(x: np.ndarray, factor: int = 16, pad: int = 4096) -> float:
+    """dBTP by zero-padded FFT interpolation ``factor`` times (silence either side)."""
+    peak = 0.0
+    for channel in np.atleast_2d(x):
+        n = 2 * pad + channel.size
+        n += n % 2
+        padded = np.zeros(n)
+        padded[pad : pad + channel.size] = channel
+        spectrum = np.fft.rfft(padded)
+        spectrum[-1] *= 0.5
+        peak = max(peak, float(np.abs(np.fft.irfft(spectrum, n * factor)).max()) * factor)
+    return float(20 * np.log10(peak))
+
+
+def _signal(kind: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    if kind == "noise":
+        return rng.standard_normal(n)
+    if kind == "clipped":
+        return np.clip(2 * rng.standard_normal(n), -1, 1)
+    if kind == "nyquist":  # alternating samples: all the energy at the Nyquist frequency
+        return np.where(np.arange(n) % 2, -1.0, 1.0) * rng.uniform(0.2, 1.0)
+    if kind == "step":
+        x = np.zeros(n)
+        x[rng.integers(0, n) :] = rng.uniform(-1, 1)
+        return x
+    x = np.zeros(n)
+    x[rng.integers(0, n, 3)] = rng.choice([-1.0, 1.0], 3)
+    return x
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 300),
+    sr=st.sampled_from([8000, 11025, 44100, 48000, 96000, 192000]),
+    kind=st.sampled_from(["noise", "clipped", "nyquist", "step", "clicks"]),
+    seed=st.integers(0, 2**16),
+)
+def test_the_ideal_true_peak_is_the_sinc_sum_at_every_point(
+    n: int, sr: int, kind: str, seed: int
+) -> None:
+    x = _signal(kind, n, np.random.default_rng(seed))[np.newaxis]
+    expected = sinc_sum_peak(x, sr)
+    slack = ideal.Residual(x[0], sr).slack + 1e-9
+    assert ideal.ideal_peak(x, sr) == pytest.approx(expected, abs=slack)
+    for level in (0.99 * expected, 1.01 * expected):
+        assert ideal.exceeds(x, sr, level) == (level < expected)
+
+
+def test_full_band_material_peaks_over_the_meter_and_the_ideal_value_sees_it() -> None:
+    # clipped noise: the meter's 32-tap Kaiser sinc reads it about 1 dB under the sinc
+    sr = 16000
+    x = np.clip(0.8 * np.random.default_rng(1).standard_normal((1, sr)), -1, 1)
+    meter = loudness.true_peak(x, sr)
+    exact = 20 * np.log10(ideal.ideal_peak(x, sr))
+    assert exact > meter + 0.3
+    assert exact == pytest.approx(fft_reference_db(x), abs=0.02)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    n=st.integers(1, 3000),
+    sr=st.sampled_from([8000, 32000, 48000, 192000]),
+    step=st.sampled_from([4, 16, 64]),
+    floor=st.floats(0.0, 2.0),
+    seed=st.integers(0, 2**16),
+)
+def test_the_ideal_block_envelope_holds_the_ideal_values_above_the_floor(
+    n: int, sr: int, step: int, floor: float, seed: int
+) -> None:
+    x = np.random.default_rng(seed).standard_normal((2, n))
+    got = block_envelope(x, sr, floor, step, residuals=ideal.residuals(x, sr))
+    # each block's largest ideal value around its samples, by the search's own points
+    for c in range(2):
+        search = ideal.IdealSearch(x[c], sr, 0.0, above_samples=False)
+        blocks = np.arange(search.n_blocks)
+        points = np.abs(search.interpolate(blocks)).max(axis=1).ravel()[: n + 1]
+        around = np.maximum(points[:-1], points[1:])  # sample k: points k and k + 1
+        expected = np.maximum.reduceat(np.maximum(around, np.abs(x[c])), np.arange(0, n, step))
+        above = expected > floor
+        assert np.all(got[above] >= expected[above] - 1e-12)
+
+
+@pytest.mark.parametrize("sr", [8000, 16000, 44100, 96000, 192000])
+def test_a_hard_limited_export_holds_the_ceiling_by_ideal_interpolation(sr: int, tmp_path) -> None:
+    seconds = 1.5 if sr < 96000 else 0.75
+    clip = np.clip(
+        programme(seconds, sr) + 0.05 * np.random.default_rng(sr).standard_normal(1), -1, 1
+    )
+    result = export_wav(clip, tmp_path / "a.wav", sr, target_lufs=-9.0, bit_depth="PCM_24")
+    assert result.limited and result.within_tolerance, result.message
+    written = sf.read(result.path, always_2d=True)[0].T
+    assert fft_reference_db(written) <= -1.0
