@@ -9,8 +9,11 @@ input``. When that gain would push the true peak over the ceiling, the
 true-peak limiter (:mod:`audiolab.limiter`) runs at a gain found on a
 prediction of its loudness, the limited signal is measured, and a last trim
 down, solved the same exact way, lands it on the target
-(:mod:`audiolab.limiting`). The loudness target
-holds: the signal is never peak-normalized instead. When the target cannot
+(:mod:`audiolab.limiting`). The ceiling holds by
+the meter's true peak and by ideal (sinc) interpolation
+(:mod:`audiolab.loudness.ideal`: the limiter reads both, and its result is
+checked and made again, aiming lower, should the ideal one be over). The
+loudness target holds: the signal is never peak-normalized instead. When the target cannot
 be reached under the ceiling (or the audio is silent), :class:`NormalizeInfo`
 says why, with the numbers.
 
@@ -252,16 +255,17 @@ def normalize_analysis(
     found = ideal.residuals(x, rate) if ideal_peak else None  # a gain scales them
     if fits and found is not None:  # and between the meter's points
         fits = not ideal.exceeds(x, rate, level, found)
+    held = True  # by the ideal true peak
     if fits:
         out = source.scaled(gain_db, np.multiply(x, gain, out=x if consume else None))
     else:
-        out, gain_db, reduction, passes, why = _limited(
+        out, gain_db, reduction, passes, why, held = _limited(
             source, gain_db, target_lufs, ceiling_db, consume=consume, residuals=found
         )
     output_lufs = out.integrated()
     known = peak == "measure" or not fits
     peak_db = to_db(out.peaks()[1]) if known else ceiling_db
-    reached = abs(target_lufs - output_lufs) <= REACHED_LU and peak_db <= true_peak_db
+    reached = abs(target_lufs - output_lufs) <= REACHED_LU and peak_db <= true_peak_db and held
     message = None
     if not reached:
         message = (
@@ -290,8 +294,9 @@ def _limited(
     *,
     consume: bool,
     residuals: list[ideal.Residual] | None,
-) -> tuple[Analysis, float, float, int, str]:
-    """The limiter's result on the target whose ideal true peak also holds the ceiling.
+) -> tuple[Analysis, float, float, int, str, bool]:
+    """The limiter's result on the target whose ideal true peak also holds the ceiling
+    (and whether it does).
 
     Given the source's ``residuals``, the limiter reads the ideal true peak
     (:mod:`audiolab.loudness.ideal`) as well as the meter's; where the ideal
@@ -303,28 +308,31 @@ def _limited(
     level = 10.0 ** (ceiling_db / 20.0)
     rate = source.sample_rate
     kept = source.samples.copy() if consume and residuals is not None else None  # another try
-    aim_db, passes = ceiling_db, 0
+    aim_db, passes, held = ceiling_db, 0, False
     for _ in range(_IDEAL_TRIES):
         found, made, why = limit_to_target(
             source, gain_db, target_lufs, aim_db, consume=consume, residuals=residuals
         )
         if found is None:  # pragma: no cover - every release measures at least one pass
             raise AssertionError("the limiter made no pass")
+        result = found
         passes += made
         samples = found.signal.samples
         if residuals is None:  # the ceiling by the meter only
+            held = True
             break
         of_result = ideal.residuals(samples, rate)
         if not ideal.exceeds(samples, rate, level, of_result):
+            held = True
             break
         over_db = to_db(ideal.ideal_peak(samples, rate, of_result) / level)  # over the ceiling
         excess_db = over_db + ceiling_db - to_db(found.signal.peaks()[1])  # over the meter
         aim_db = min(aim_db - over_db, ceiling_db - excess_db) - _IDEAL_STEP_DB
         if kept is not None:
             source.samples = kept.copy()
-    else:  # pragma: no cover - each try lowers the aim by at least the excess
-        raise AssertionError(f"the ideal true peak stayed over {ceiling_db:g} dBTP")
-    return found.signal, found.gain_db, found.reduction_db, passes, why
+    if not held:  # pragma: no cover - each try lowers the aim by at least the excess
+        why = f"its ideal true peak stayed {over_db:.2f} dB over the ceiling"
+    return result.signal, result.gain_db, result.reduction_db, passes, why, held
 
 
 #: Tries of the limiter at a lower aim when the ideal true peak of its result is over.
