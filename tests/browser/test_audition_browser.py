@@ -6,91 +6,35 @@ The test skips, saying why, where Chromium or Playwright is missing.
 
 from __future__ import annotations
 
-import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts"
-# headless, and quiet: this machine's network is closed to everything but localhost
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.browser._lab import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    REPO,
+    jupyter_lab,
+    skip_without_a_browser,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[str]:
     """A JupyterLab server on localhost with a copy of the audition notebook."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+    skip_without_a_browser()
     shutil.copy(REPO / "notebooks" / "06_audition.ipynb", tmp_path)
-    port, token = _free_port(), secrets.token_hex(16)
     environment = {
-        **os.environ,
         "AUDIOLAB_STORE": str(tmp_path / "outputs"),
         "AUDIOLAB_DURATION": "3",
-        "HF_HUB_OFFLINE": "1",
     }
-    command = [
-        *(sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1"),
-        f"--port={port}",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={tmp_path}",
-        "--LabApp.news_url=",
-    ]
-    server = subprocess.Popen(
-        command,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, "JupyterLab exited"
-                assert time.monotonic() < deadline, "JupyterLab did not start in 60 s"
-                time.sleep(0.5)
-        yield f"{url}/lab/tree/06_audition.ipynb?token={token}"
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+    with jupyter_lab(tmp_path, "06_audition.ipynb", environment) as url:
+        yield url
 
 
 def test_the_audition_widget_renders_and_generates_in_chromium(lab: str) -> None:

@@ -6,21 +6,20 @@ The test skips, saying why, where Chromium or Playwright is missing.
 
 from __future__ import annotations
 
-import os
-import secrets
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.browser.test_audition_browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS
+from tests.browser._lab import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    jupyter_lab,
+    skip_without_a_browser,
+)
 
 pytestmark = pytest.mark.browser
 TRIALS = 4
@@ -47,61 +46,19 @@ display(ListeningTest(takes, kind="mushra", seed=7, listener="browser", store=st
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[str]:
     """A JupyterLab server on localhost with a notebook that shows an ABX test."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+    skip_without_a_browser()
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [nbformat.v4.new_code_cell(c.strip()) for c in (SETUP, OTHERS)]
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(notebook, tmp_path / "abx.ipynb")
-    port, token = _free_port(), secrets.token_hex(16)
     environment = {
-        **os.environ,
         "AUDIOLAB_STORE": str(tmp_path / "outputs"),
-        "HF_HUB_OFFLINE": "1",
     }
-    command = [
-        *(sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", "--ip=127.0.0.1"),
-        f"--port={port}",
-        f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={tmp_path}",
-        "--LabApp.news_url=",
-    ]
-    server = subprocess.Popen(
-        command,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, "JupyterLab exited"
-                assert time.monotonic() < deadline, "JupyterLab did not start in 60 s"
-                time.sleep(0.5)
-        yield f"{url}/lab/tree/abx.ipynb?token={token}"
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+    with jupyter_lab(tmp_path, "abx.ipynb", environment) as url:
+        yield url
 
 
 def test_an_abx_test_is_completed_by_clicks_in_chromium(lab: str, tmp_path: Path) -> None:
