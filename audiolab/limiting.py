@@ -35,16 +35,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiolab.limiter import Limiter, Release
-from audiolab.loudness import Analysis, analyse
+from audiolab.loudness import Analysis, analyse, ideal
 from audiolab.loudness.gating import gated_loudness, gating_powers, to_db
 from audiolab.loudness.ideal import Residual
 
 __all__ = [
+    "IDEAL_STEP_DB",
+    "IDEAL_TRIES",
     "KNEE_LU",
     "LIMITER_HEADROOM_DB",
     "MAX_REDUCTION_DB",
     "RELEASES",
     "Limited",
+    "limit_holding_ideal",
     "limit_to_target",
 ]
 
@@ -349,3 +352,89 @@ def limit_to_target(
     loudest_lufs = max(p.signal.integrated() for p in made)
     near = [p for p in made if p.signal.integrated() >= loudest_lufs - KNEE_LU]
     return min(near, key=lambda p: p.gain_db), len(made), why
+
+
+def limit_holding_ideal(
+    source: Analysis,
+    gain_db: float,
+    target_lufs: float,
+    ceiling_db: float,
+    *,
+    consume: bool = False,
+    residuals: list[Residual] | None = None,
+) -> tuple[Limited, int, str, bool]:
+    """:func:`limit_to_target` whose result's ideal true peak holds the ceiling too.
+
+    Given the source's ``residuals`` (:func:`audiolab.loudness.ideal.residuals`),
+    the limiter reads the ideal true peak as well as the meter's; where the
+    ideal one of its result is still over the ceiling (the limiter's gain moves
+    the residual, which reads the whole signal), it runs again aiming lower by
+    what it was over, or by what the ideal reads over the meter, whichever is
+    more (at most :data:`IDEAL_TRIES` times). Without ``residuals``: the
+    meter's ceiling only, one run.
+
+    Parameters
+    ----------
+    source, gain_db, target_lufs, ceiling_db, consume
+        As :func:`limit_to_target` takes them.
+    residuals : list of Residual, optional
+        The source's.
+
+    Returns
+    -------
+    result : Limited
+    passes : int
+        Limited and measured passes made, over the tries.
+    why : str
+        Why the result stayed short ("" when the target was reached).
+    held : bool
+        Whether its ideal true peak is at or under the ceiling (True without
+        ``residuals``).
+
+    Examples
+    --------
+    >>> from audiolab.loudness import ideal
+    >>> from audiolab.normalize import analyse_input
+    >>> from audiolab.testing import programme
+    >>> source, _ = analyse_input(programme(4.0, 32000), 32000)
+    >>> found, passes, why, held = limit_holding_ideal(
+    ...     source, source.gain_for(-9.0), -9.0, -1.02,
+    ...     residuals=ideal.residuals(source.samples, 32000))
+    >>> round(found.signal.integrated(), 3), held
+    (-9.0, True)
+    """
+    level = 10.0 ** (ceiling_db / 20.0)
+    rate = source.sample_rate
+    kept = source.samples.copy() if consume and residuals is not None else None  # another try
+    aim_db, passes, held, over_db = ceiling_db, 0, False, 0.0
+    result: Limited | None = None
+    for _ in range(IDEAL_TRIES):
+        result, made, why = limit_to_target(
+            source, gain_db, target_lufs, aim_db, consume=consume, residuals=residuals
+        )
+        if result is None:  # pragma: no cover - every release measures at least one pass
+            raise AssertionError("the limiter made no pass")
+        passes += made
+        samples = result.signal.samples
+        if residuals is None:  # the ceiling by the meter only
+            held = True
+            break
+        of_result = ideal.residuals(samples, rate)
+        if not ideal.exceeds(samples, rate, level, of_result):
+            held = True
+            break
+        over_db = to_db(ideal.ideal_peak(samples, rate, of_result) / level)  # over the ceiling
+        excess_db = over_db + ceiling_db - to_db(result.signal.peaks()[1])  # over the meter
+        aim_db = min(aim_db - over_db, ceiling_db - excess_db) - IDEAL_STEP_DB
+        if kept is not None:
+            source.samples = kept.copy()
+    assert result is not None
+    if not held:  # pragma: no cover - each try lowers the aim by at least the excess
+        why = f"its ideal true peak stayed {over_db:.2f} dB over the ceiling"
+    return result, passes, why, held
+
+
+#: Tries of the limiter at a lower aim when the ideal true peak of its result is over.
+IDEAL_TRIES = 4
+#: And how much further under the excess each try aims, dB.
+IDEAL_STEP_DB = 0.005

@@ -50,7 +50,12 @@ import numpy as np
 from audiolab._audio import as_audio, check_sample_rate
 from audiolab.errors import AudioError
 from audiolab.limiter import limit
-from audiolab.limiting import KNEE_LU, LIMITER_HEADROOM_DB, MAX_REDUCTION_DB, limit_to_target
+from audiolab.limiting import (
+    KNEE_LU,
+    LIMITER_HEADROOM_DB,
+    MAX_REDUCTION_DB,
+    limit_holding_ideal,
+)
 from audiolab.loudness import Analysis, analyse, ideal, truepeak
 from audiolab.loudness.constants import ABSOLUTE_GATE_LUFS, MOMENTARY_S
 from audiolab.loudness.gating import gated_loudness, to_db
@@ -259,9 +264,11 @@ def normalize_analysis(
     if fits:
         out = source.scaled(gain_db, np.multiply(x, gain, out=x if consume else None))
     else:
-        out, gain_db, reduction, passes, why, held = _limited(
+        found_limited, passes, why, held = limit_holding_ideal(
             source, gain_db, target_lufs, ceiling_db, consume=consume, residuals=found
         )
+        out = found_limited.signal
+        gain_db, reduction = found_limited.gain_db, found_limited.reduction_db
     output_lufs = out.integrated()
     known = peak == "measure" or not fits
     peak_db = to_db(out.peaks()[1]) if known else ceiling_db
@@ -284,61 +291,6 @@ def normalize_analysis(
         iterations=passes,
         **common,
     )
-
-
-def _limited(
-    source: Analysis,
-    gain_db: float,
-    target_lufs: float,
-    ceiling_db: float,
-    *,
-    consume: bool,
-    residuals: list[ideal.Residual] | None,
-) -> tuple[Analysis, float, float, int, str, bool]:
-    """The limiter's result on the target whose ideal true peak also holds the ceiling
-    (and whether it does).
-
-    Given the source's ``residuals``, the limiter reads the ideal true peak
-    (:mod:`audiolab.loudness.ideal`) as well as the meter's; where the ideal
-    one of its result is still over the ceiling (the limiter's gain moves the
-    residual, which reads the whole signal), it runs again aiming lower by
-    what it was over, or by what the ideal reads over the meter, whichever is
-    more (at most :data:`_IDEAL_TRIES` times).
-    """
-    level = 10.0 ** (ceiling_db / 20.0)
-    rate = source.sample_rate
-    kept = source.samples.copy() if consume and residuals is not None else None  # another try
-    aim_db, passes, held = ceiling_db, 0, False
-    for _ in range(_IDEAL_TRIES):
-        found, made, why = limit_to_target(
-            source, gain_db, target_lufs, aim_db, consume=consume, residuals=residuals
-        )
-        if found is None:  # pragma: no cover - every release measures at least one pass
-            raise AssertionError("the limiter made no pass")
-        result = found
-        passes += made
-        samples = found.signal.samples
-        if residuals is None:  # the ceiling by the meter only
-            held = True
-            break
-        of_result = ideal.residuals(samples, rate)
-        if not ideal.exceeds(samples, rate, level, of_result):
-            held = True
-            break
-        over_db = to_db(ideal.ideal_peak(samples, rate, of_result) / level)  # over the ceiling
-        excess_db = over_db + ceiling_db - to_db(found.signal.peaks()[1])  # over the meter
-        aim_db = min(aim_db - over_db, ceiling_db - excess_db) - _IDEAL_STEP_DB
-        if kept is not None:
-            source.samples = kept.copy()
-    if not held:  # pragma: no cover - each try lowers the aim by at least the excess
-        why = f"its ideal true peak stayed {over_db:.2f} dB over the ceiling"
-    return result.signal, result.gain_db, result.reduction_db, passes, why, held
-
-
-#: Tries of the limiter at a lower aim when the ideal true peak of its result is over.
-_IDEAL_TRIES = 4
-#: And how much further under the excess each try aims, dB.
-_IDEAL_STEP_DB = 0.005
 
 
 def _check_levels(target_lufs: Any, true_peak_db: Any) -> None:
