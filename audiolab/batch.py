@@ -10,12 +10,15 @@ is done, in a :class:`audiolab.BatchError` that carries all results
 
 The pool is a plain :class:`concurrent.futures.ProcessPoolExecutor` whose
 workers run BLAS on one thread: N workers on N cores, not N x N threads.
-That is what pays (``python benchmarks/batch.py --baseline-tree DIR``
-measures it beside the alternatives): a pool whose workers keep BLAS's
-default threads was 1.5-2x slower than this one on two cores, while the
-earlier machinery (a fork server started in a thread while the caller
-worked, a live-worker counter, a tuned allocator) measured no faster
-(0.96x and 0.81x of this pool in one run) and was removed.
+That is what pays, measured side by side (``python benchmarks/batch.py
+--baseline-tree DIR``, 100 files of 10 s on two cores): a pool whose workers
+keep BLAS's default threads was 1.75x slower on ``measure_many`` and level on
+``export_wav_batch``. The earlier machinery (a fork server started in a
+thread while the caller measured items itself, a live-worker counter, a tuned
+allocator) was 1.09x faster on ``measure_many`` (the caller's work during the
+start-up: a fixed fraction of a second, whatever the batch's length) and
+level on ``export_wav_batch`` (0.96x of it). It was removed: a thread, a
+counter and an allocator setting for a saving that does not grow with the batch.
 
 Examples
 --------
