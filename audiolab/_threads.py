@@ -6,11 +6,13 @@ small: BLAS threads on them cost more in waking and waiting than they save
 threads and 0.4 ms with one). So BLAS is held to one thread inside the meter
 and restored on exit.
 
-Threads of our own (a channel per thread) were measured against none on the
-default workloads and removed: ``python benchmarks/loudness.py --machinery``
-measured them at 0.5-0.9x for 8-30 s takes and about 1.0x for a 10 minute
-file on this shared 2-core machine (numpy steps of tens of microseconds trade
-the GIL; folders of takes are spread over processes by :mod:`audiolab.batch`).
+Threads of our own (a channel per thread) were measured against none
+(``python benchmarks/loudness.py --machinery``) and are not used: with the
+machine to themselves they measured 1.00x for a 16 s take, 1.34x at 30 s and
+1.5x for a 10 minute file; with other work on the two cores (a batch, a
+notebook beside the meter) 0.5-0.9x for 8-30 s takes (numpy steps of tens of
+microseconds trade the GIL). Folders of takes use the cores through
+processes (:mod:`audiolab.batch`), which share no GIL.
 
 Examples
 --------
