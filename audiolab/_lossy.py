@@ -153,6 +153,7 @@ def encode_until_it_holds(
     audio: np.ndarray | None = None,
     tags: Mapping[str, str] | None = None,
     compression_level: float | None = None,
+    ideal_peak: bool = True,
 ) -> Encoded:
     """Encode, decode and measure until the decoded file holds (or :data:`MAX_ENCODES`).
 
@@ -176,6 +177,8 @@ def encode_until_it_holds(
         soundfile string fields.
     compression_level : float, optional
         soundfile's; default: the format's.
+    ideal_peak : bool
+        Hold the decoded file's ceiling by its ideal true peak too.
 
     Returns
     -------
@@ -210,7 +213,7 @@ def encode_until_it_holds(
         decoded, decoded_rate = decode(temporary)
         lufs, peak = measure_decoded(decoded, decoded_rate)
         # the ceiling holds by the ideal true peak of the decoded file too
-        if ideal.exceeds(decoded, decoded_rate, 10.0 ** (ceiling_db / 20.0)):
+        if ideal_peak and ideal.exceeds(decoded, decoded_rate, 10.0 ** (ceiling_db / 20.0)):
             peak = max(peak, to_db(ideal.ideal_peak(decoded, decoded_rate)))
         done = Encoded(temporary, decoded, decoded_rate, lufs, peak, encodes, pre, info=info)
         deviation = abs(lufs - target_lufs) if lufs is not None else 0.0

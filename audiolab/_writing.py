@@ -176,6 +176,7 @@ def export_file(
     seed: int | None = None,
     metadata: Mapping[str, Any] | None = None,
     compression_level: float | None = None,
+    ideal_peak: bool = True,
 ) -> dict[str, Any]:
     """:func:`audiolab.export.export`'s work; the fields of its result.
 
@@ -198,6 +199,8 @@ def export_file(
         compression_level, dither_seed,
         {"prompt": prompt, "model": model, "seed": seed, "metadata": metadata},
     )  # fmt: skip
+    if not isinstance(ideal_peak, (bool, np.bool_)):
+        raise AudioError(f"ideal_peak must be True or False, got {ideal_peak!r}")
     check_available(fmt, subtype)
     tags = file_tags(fmt.name, prompt=prompt, model=model, seed=seed, metadata=metadata)
     x = as_audio(audio, max_channels=MAX_EXPORT_CHANNELS)
@@ -237,12 +240,12 @@ def export_file(
         if fmt.lossy:
             result = _export_lossy(
                 x, source, file_rate, fmt, subtype, temporaries, tags, target,
-                float(true_peak_db), float(tolerance_lu), compression_level,
+                float(true_peak_db), float(tolerance_lu), compression_level, bool(ideal_peak),
             )  # fmt: skip
         else:
             result = _export_lossless(
                 x, source, file_rate, fmt, subtype, temporaries, tags, target,
-                float(true_peak_db), float(tolerance_lu), int(dither_seed),
+                float(true_peak_db), float(tolerance_lu), int(dither_seed), bool(ideal_peak),
             )  # fmt: skip
         temporaries.commit(result[0])
     return {"path": destination, "file_size_bytes": destination.stat().st_size, **result[1]}
@@ -260,6 +263,7 @@ def _export_lossless(
     ceiling: float,
     tolerance: float,
     dither_seed: int,
+    ideal_peak: bool = True,
 ) -> tuple[Path, dict[str, Any]]:
     from audiolab._pcm import write_lossless
 
@@ -268,7 +272,9 @@ def _export_lossless(
     original = x
     while True:
         if target is not None:
-            x, info, signal = _normalized(source, target, ceiling, consume=True, peak=peak)
+            x, info, signal = _normalized(
+                source, target, ceiling, consume=True, peak=peak, ideal_peak=ideal_peak
+            )
             facts = {"gain_db": info.gain_db, "limited": info.limited,
                      "input_lufs": info.input_lufs}  # fmt: skip
             message = info.message
@@ -322,6 +328,7 @@ def _export_lossy(
     ceiling: float,
     tolerance: float,
     compression_level: float | None,
+    ideal_peak: bool = True,
 ) -> tuple[Path, dict[str, Any]]:
     from audiolab._lossy import encode_until_it_holds
 
@@ -338,6 +345,7 @@ def _export_lossy(
         normalized, temporaries=temporaries, fmt=fmt, subtype=subtype, rate=rate,
         target_lufs=target if target is not None else 0.0, ceiling_db=ceiling,
         tolerance_lu=tolerance, audio=x, tags=tags, compression_level=compression_level,
+        ideal_peak=ideal_peak,
     )  # fmt: skip
     clipped = int(np.count_nonzero(np.abs(done.audio) > 1.0))
     info = done.info

@@ -201,6 +201,7 @@ def export(
     seed: int | None = None,
     metadata: Mapping[str, Any] | None = None,
     compression_level: float | None = None,
+    ideal_peak: bool = True,
 ) -> ExportResult:
     """Write audio as WAV, FLAC, Ogg Vorbis, Opus or MP3 at a loudness target, and verify it.
 
@@ -241,6 +242,13 @@ def export(
         other keys become lines of the comment.
     compression_level : float, optional
         Lossy formats: soundfile's 0 (best quality) to 1 (smallest file).
+    ideal_peak : bool
+        Hold the ceiling by the ideal (sinc) true peak as well as by the
+        BS.1770 meter's (:mod:`audiolab.loudness.ideal`): material with content
+        near the Nyquist frequency can crest up to about 0.8 dB over the
+        meter's reading between its samples. False holds it by the meter
+        only, as BS.1770 delivery checks measure it: four to six times
+        faster.
 
     Returns
     -------
@@ -279,6 +287,7 @@ def export(
         target_lufs=target_lufs, true_peak_db=true_peak_db, bit_depth=bit_depth,
         tolerance_lu=tolerance_lu, dither_seed=dither_seed, prompt=prompt, model=model,
         seed=seed, metadata=metadata, compression_level=compression_level,
+        ideal_peak=ideal_peak,
     )  # fmt: skip
     return ExportResult(**fields)
 
@@ -298,6 +307,7 @@ def export_wav(
     model: str | None = None,
     seed: int | None = None,
     metadata: Mapping[str, Any] | None = None,
+    ideal_peak: bool = True,
 ) -> ExportResult:
     """:func:`export` as a WAV file, whatever the extension of ``path``.
 
@@ -309,7 +319,7 @@ def export_wav(
         The WAV file; parent folders are created.
     sample_rate : int
         8000 to 192000 Hz.
-    normalize, target_lufs, true_peak_db, tolerance_lu, dither_seed
+    normalize, target_lufs, true_peak_db, tolerance_lu, dither_seed, ideal_peak
         As :func:`export` takes them.
     bit_depth : {'PCM_16', 'PCM_24', 'PCM_32', 'FLOAT'}
         soundfile subtype.
@@ -343,6 +353,7 @@ def export_wav(
         audio, path, sample_rate, format="wav", normalize=normalize, target_lufs=target_lufs,
         true_peak_db=true_peak_db, bit_depth=bit_depth, tolerance_lu=tolerance_lu,
         dither_seed=dither_seed, prompt=prompt, model=model, seed=seed, metadata=metadata,
+        ideal_peak=ideal_peak,
     )  # fmt: skip
 
 

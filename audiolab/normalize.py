@@ -320,6 +320,7 @@ def normalize(
     true_peak_db: float = -1.0,
     *,
     measure_output: bool = True,
+    ideal_peak: bool = True,
 ) -> tuple[np.ndarray, NormalizeInfo]:
     """Bring audio to a loudness target with its true peak under a ceiling.
 
@@ -337,6 +338,9 @@ def normalize(
         Measure the true peak of the result. False skips it: the info reports
         the ceiling the result was checked to stay under instead. (The
         loudness of the result is always exact: a gain scales the energies.)
+    ideal_peak : bool
+        Hold the ceiling by the ideal (sinc) true peak too, not only by the
+        BS.1770 meter's (see :func:`audiolab.export.export`).
 
     Returns
     -------
@@ -377,6 +381,7 @@ def normalize(
         dc_offset=dc,
         consume=True,
         peak="measure" if measure_output else "check",
+        ideal_peak=bool(ideal_peak),
     )
     return out.samples, info
 

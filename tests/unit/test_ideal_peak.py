@@ -14,10 +14,11 @@ import soundfile as sf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audiolab import loudness
-from audiolab.export import export_wav
+from audiolab import AudioError, loudness
+from audiolab.export import export, export_wav
 from audiolab.loudness import ideal, truepeak
 from audiolab.loudness.envelope import block_envelope
+from audiolab.normalize import normalize
 from audiolab.testing import programme
 
 
@@ -122,3 +123,33 @@ def test_a_hard_limited_export_holds_the_ceiling_by_ideal_interpolation(sr: int,
     assert result.limited and result.within_tolerance, result.message
     written = sf.read(result.path, always_2d=True)[0].T
     assert fft_reference_db(written) <= -1.0
+
+
+@pytest.mark.parametrize("fmt", ["flac", "wav"])
+def test_the_ideal_check_is_what_holds_full_band_material_under_the_ceiling(fmt, tmp_path) -> None:
+    # clipped noise at 16 kHz, exported where a plain gain leaves the meter's peak under the
+    # ceiling but the sinc's crests over it: by default the limiter acts and the 16x FFT reference
+    # holds; ideal_peak=False holds the meter's ceiling only, as BS.1770 delivery checks do
+    sr = 16000
+    clip = np.clip(0.8 * np.random.default_rng(1).standard_normal((1, 2 * sr)), -1, 1)
+    held = export(clip, tmp_path / f"a.{fmt}", sr, target_lufs=-8.0, bit_depth="PCM_24")
+    meter_only = export(
+        clip, tmp_path / f"b.{fmt}", sr, target_lufs=-8.0, bit_depth="PCM_24", ideal_peak=False
+    )
+    for result in (held, meter_only):
+        assert result.within_tolerance and result.true_peak_dbtp <= -1.0, result.message
+    assert held.limited and not meter_only.limited
+    assert fft_reference_db(sf.read(held.path, always_2d=True)[0].T) <= -1.0
+    assert fft_reference_db(sf.read(meter_only.path, always_2d=True)[0].T) > -0.5
+
+
+def test_normalize_takes_the_same_choice_and_a_bad_one_is_an_audio_error(tmp_path) -> None:
+    sr = 16000
+    clip = np.clip(0.8 * np.random.default_rng(1).standard_normal((1, 2 * sr)), -1, 1)
+    held, info = normalize(clip, sr, -8.0)
+    meter_only, meter_info = normalize(clip, sr, -8.0, ideal_peak=False)
+    assert info.limited and not meter_info.limited
+    assert fft_reference_db(held) <= -1.0 < fft_reference_db(meter_only)
+    with pytest.raises(AudioError, match="ideal_peak must be True or False, got 'yes'"):
+        export(clip, tmp_path / "c.wav", sr, ideal_peak="yes")  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
