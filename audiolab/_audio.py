@@ -17,7 +17,7 @@ import numpy as np
 
 from audiolab.errors import AudioError
 
-__all__ = ["AudioError", "as_audio", "check_sample_rate", "require_finite"]
+__all__ = ["AudioError", "as_audio", "check_flag", "check_sample_rate", "require_finite"]
 
 #: Loudness functions accept 1 to 5 channels (BS.1770 order L, R, C, Ls, Rs).
 #: The highest PCM sample rate in use (768 kHz, 16 x 48 kHz); above it, a mistake.
@@ -242,3 +242,23 @@ def check_sample_rate(sample_rate: Any, *, name: str = "sample rate") -> int:
             f"is recorded at), got {sample_rate!r}: is it the number of samples?"
         )
     return rate
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``value`` as a bool, or :class:`AudioError` naming ``name`` when it is not one.
+
+    A string such as ``"no"`` is truthy in Python: a switch must be given as
+    ``True`` or ``False`` (numpy's bools too).
+
+    Examples
+    --------
+    >>> check_flag("ideal_peak", False)
+    False
+    >>> check_flag("ideal_peak", "no")
+    Traceback (most recent call last):
+    ...
+    audiolab.AudioError: ideal_peak must be True or False, got 'no'
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise AudioError(f"{name} must be True or False, got {value!r}")
+    return bool(value)

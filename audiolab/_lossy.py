@@ -213,8 +213,10 @@ def encode_until_it_holds(
         decoded, decoded_rate = decode(temporary)
         lufs, peak = measure_decoded(decoded, decoded_rate)
         # the ceiling holds by the ideal true peak of the decoded file too
-        if ideal_peak and ideal.exceeds(decoded, decoded_rate, 10.0 ** (ceiling_db / 20.0)):
-            peak = max(peak, to_db(ideal.ideal_peak(decoded, decoded_rate)))
+        if ideal_peak:
+            found = ideal.residuals(decoded, decoded_rate)  # one pass serves both questions
+            if ideal.exceeds(decoded, decoded_rate, 10.0 ** (ceiling_db / 20.0), found):
+                peak = max(peak, to_db(ideal.ideal_peak(decoded, decoded_rate, found)))
         done = Encoded(temporary, decoded, decoded_rate, lufs, peak, encodes, pre, info=info)
         deviation = abs(lufs - target_lufs) if lufs is not None else 0.0
         # the ceiling first, then the loudness: a file over the ceiling never wins

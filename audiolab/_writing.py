@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from audiolab import loudness
-from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio, check_sample_rate
+from audiolab._audio import MAX_EXPORT_CHANNELS, as_audio, check_flag, check_sample_rate
 from audiolab._files import Temporaries, check_destination
 from audiolab._formats import (
     Format,
@@ -199,8 +199,7 @@ def export_file(
         compression_level, dither_seed,
         {"prompt": prompt, "model": model, "seed": seed, "metadata": metadata},
     )  # fmt: skip
-    if not isinstance(ideal_peak, (bool, np.bool_)):
-        raise AudioError(f"ideal_peak must be True or False, got {ideal_peak!r}")
+    ideal_peak = check_flag("ideal_peak", ideal_peak)
     check_available(fmt, subtype)
     tags = file_tags(fmt.name, prompt=prompt, model=model, seed=seed, metadata=metadata)
     x = as_audio(audio, max_channels=MAX_EXPORT_CHANNELS)
@@ -240,12 +239,12 @@ def export_file(
         if fmt.lossy:
             result = _export_lossy(
                 x, source, file_rate, fmt, subtype, temporaries, tags, target,
-                float(true_peak_db), float(tolerance_lu), compression_level, bool(ideal_peak),
+                float(true_peak_db), float(tolerance_lu), compression_level, ideal_peak,
             )  # fmt: skip
         else:
             result = _export_lossless(
                 x, source, file_rate, fmt, subtype, temporaries, tags, target,
-                float(true_peak_db), float(tolerance_lu), int(dither_seed), bool(ideal_peak),
+                float(true_peak_db), float(tolerance_lu), int(dither_seed), ideal_peak,
             )  # fmt: skip
         temporaries.commit(result[0])
     return {"path": destination, "file_size_bytes": destination.stat().st_size, **result[1]}

@@ -42,6 +42,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
+from audiolab._audio import check_flag
 from audiolab._musicgen import clear_cache, load_count, model_available
 from audiolab.errors import AudioError, ModelNotAvailableError
 
@@ -431,8 +432,7 @@ def generate(
         raise AudioError(
             f"crossfade_s must be at most overlap_s ({overlap_s:g}), got {crossfade_s!r}"
         )
-    if not isinstance(include_prompt, bool):
-        raise AudioError(f"include_prompt must be True or False, got {include_prompt!r}")
+    check_flag("include_prompt", include_prompt)
     from audiolab import _musicgen, _provenance, _windowed
 
     _musicgen.check_available(model)  # missing weights are said before torch is imported

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from audiolab._audio import as_audio, check_sample_rate
+from audiolab._audio import as_audio, check_flag, check_sample_rate
 from audiolab.errors import AudioError
 from audiolab.limiter import limit
 from audiolab.limiting import (
@@ -373,6 +373,7 @@ def normalize(
     """
     rate = check_sample_rate(sr)
     _check_levels(target_lufs, true_peak_db)
+    ideal_peak = check_flag("ideal_peak", ideal_peak)
     source, dc = analyse_input(_validated(audio, rate), rate)
     out, info = normalize_analysis(
         source,
@@ -381,7 +382,7 @@ def normalize(
         dc_offset=dc,
         consume=True,
         peak="measure" if measure_output else "check",
-        ideal_peak=bool(ideal_peak),
+        ideal_peak=ideal_peak,
     )
     return out.samples, info
 
