@@ -152,4 +152,6 @@ def test_normalize_takes_the_same_choice_and_a_bad_one_is_an_audio_error(tmp_pat
     assert fft_reference_db(held) <= -1.0 < fft_reference_db(meter_only)
     with pytest.raises(AudioError, match="ideal_peak must be True or False, got 'yes'"):
         export(clip, tmp_path / "c.wav", sr, ideal_peak="yes")  # type: ignore[arg-type]
+    with pytest.raises(AudioError, match="ideal_peak must be True or False, got 'no'"):
+        normalize(clip, sr, -8.0, ideal_peak="no")  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
