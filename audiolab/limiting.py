@@ -413,6 +413,7 @@ def limit_holding_ideal(
     kept = source.samples.copy() if consume and ideal_peak else None  # for another try
     aim_db, passes, held, over_db = ceiling_db, 0, False, 0.0
     result: Limited | None = None
+    short: tuple[Limited, str] | None = None  # held, aiming lower, but short of the target
     for _ in range(IDEAL_TRIES):
         result, made, why = limit_to_target(
             source, gain_db, target_lufs, aim_db, consume=consume, residuals=residuals
@@ -425,20 +426,25 @@ def limit_holding_ideal(
             held = True
             break
         of_result = ideal.residuals(samples, rate)
-        if not ideal.exceeds(samples, rate, level, of_result):
+        holds = not ideal.exceeds(samples, rate, level, of_result)
+        lowered = residuals is None and aim_db < ceiling_db  # the meter's limiter, aimed lower
+        if holds and not (why and lowered):
             held = True
             break
         if kept is not None:
             source.samples = kept.copy()
-        if residuals is None and (why or aim_db < ceiling_db):
-            # short of the target, or over again: the limiter reads the ideal true peak
-            # too from now on (aiming lower everywhere would cost loudness)
+        if residuals is None and (why or lowered):
+            # over again, or short of the target: the limiter reads the ideal true peak
+            # too from now on (aiming lower everywhere costs loudness)
+            short = (result, why) if holds else None
             residuals, aim_db = ideal.residuals(source.samples, rate), ceiling_db
             continue
         over_db = to_db(ideal.ideal_peak(samples, rate, of_result) / level)  # over the ceiling
         excess_db = over_db + ceiling_db - to_db(result.signal.peaks()[1])  # over the meter
         aim_db = min(aim_db - over_db, ceiling_db - excess_db) - IDEAL_STEP_DB
     assert result is not None
+    if not held and short is not None:  # pragma: no cover - the ideal's limiter holds first
+        (result, why), held = short, True
     if not held:  # pragma: no cover - each try lowers the aim by at least the excess
         why = f"its ideal true peak stayed {over_db:.2f} dB over the ceiling"
     return result, passes, why, held
