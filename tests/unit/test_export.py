@@ -200,7 +200,7 @@ def _leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.startswith(TEMPORARY_PREFIX)]
 
 
-STAGES = ["audiolab._pcm.encode", "audiolab._pcm.insert_before_data", "os.replace"]
+STAGES = ["audiolab._pcm.encode", "audiolab._pcm.write_at", "os.replace"]
 
 
 @pytest.mark.parametrize("stage", STAGES)
