@@ -10,12 +10,13 @@ scale); any sample beyond full scale would be clipped and is counted: the
 writer refuses to clip audio it was given as it is, and a normalized signal
 never gets there (its true peak is under a ceiling of at most 0 dBTP).
 
-The file is written while its samples are measured (in a second thread),
-WAV files once (libsndfile's file, made in memory, with room before its
-``data`` for the BWF ``bext`` chunk, which is written with the file's
-loudness values once they are measured: :func:`audiolab._tags.split_before_data`),
-then the file is read back: it must hold exactly the quantized samples, or what
-it holds is measured instead.
+The file is written while its samples are measured (in a second thread).
+A WAV file is written once: libsndfile makes it in memory, and it goes to
+disk with room before its ``data`` for the BWF ``bext`` chunk, which is
+filled in with the file's loudness values once they are measured
+(:func:`audiolab._tags.split_before_data`). Then the file is read back: it
+must hold exactly the quantized samples, or what it holds is measured
+instead.
 
 Examples
 --------
@@ -279,8 +280,12 @@ def _encode_wav(
     return temporary, head
 
 
-def _finish_wav(temporaries: Temporaries, temporary: Path, head: bytes, chunk: bytes) -> None:
-    """Write the head and the chunk that :func:`_encode_wav` left room for."""
+def _finish_wav(
+    temporaries: Temporaries, temporary: Path, head: bytes, chunk: bytes, room: int
+) -> None:
+    """Write the head and the chunk that :func:`_encode_wav` left ``room`` for."""
+    if len(chunk) != room:  # pragma: no cover - the bext chunk has a fixed length
+        raise RuntimeError(f"{temporaries.final}: a {len(chunk)}-byte chunk in {room} bytes")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CLOEXEC)
         try:
@@ -363,9 +368,8 @@ def write_lossless(
         made = writing.result()
     if wav:
         temporary, head = made
-        _finish_wav(
-            temporaries, temporary, head, _bext(description, rate, subtype, channels, measured)
-        )
+        chunk = _bext(description, rate, subtype, channels, measured)
+        _finish_wav(temporaries, temporary, head, chunk, room)
     else:
         temporary = made
     with sf.SoundFile(temporary) as f:  # read back: it must hold what was measured

@@ -265,13 +265,13 @@ def bext_chunk(
     return b"bext" + struct.pack("<I", len(body)) + body
 
 
-def _data_offset(head: bytes | memoryview) -> int | None:
-    """Where the ``data`` chunk starts in a RIFF/WAVE file whose first bytes are ``head``."""
+def _data_offset(wav: memoryview) -> int | None:
+    """Where the ``data`` chunk starts in a RIFF/WAVE file (None: it has none)."""
     offset = 12
-    while offset + 8 <= len(head):
-        if head[offset : offset + 4] == b"data":
+    while offset + 8 <= len(wav):
+        if wav[offset : offset + 4] == b"data":
             return offset
-        (size,) = struct.unpack_from("<I", head, offset + 4)
+        (size,) = struct.unpack_from("<I", wav, offset + 4)
         offset += 8 + size + (size & 1)
     return None
 
@@ -318,7 +318,7 @@ def split_before_data(
     (8, (100,))
     """
     view = memoryview(wav).cast("B")
-    data_at = _data_offset(view[: 1 << 16]) if view[:4] == b"RIFF" else None
+    data_at = _data_offset(view) if view[:4] == b"RIFF" else None
     if view[8:12] != b"WAVE" or data_at is None:
         raise AudioError(f"{path}: not a RIFF/WAVE file with a data chunk")
     total = len(view) - 8 + chunk_length
