@@ -257,15 +257,22 @@ def normalize_analysis(
         fits = source.peaks()[1] <= level
     elif fits:
         fits = not truepeak.exceeds(x, rate, level)
-    found = ideal.residuals(x, rate) if ideal_peak else None  # a gain scales them
-    if fits and found is not None:  # and between the meter's points
+    found = None  # the ideal true peak's residuals: a gain scales them
+    if fits and ideal_peak:  # and between the meter's points
+        found = ideal.residuals(x, rate)
         fits = not ideal.exceeds(x, rate, level, found)
     held = True  # by the ideal true peak
     if fits:
         out = source.scaled(gain_db, np.multiply(x, gain, out=x if consume else None))
     else:
         found_limited, passes, why, held = limit_holding_ideal(
-            source, gain_db, target_lufs, ceiling_db, consume=consume, residuals=found
+            source,
+            gain_db,
+            target_lufs,
+            ceiling_db,
+            consume=consume,
+            ideal_peak=ideal_peak,
+            residuals=found,
         )
         out = found_limited.signal
         gain_db, reduction = found_limited.gain_db, found_limited.reduction_db

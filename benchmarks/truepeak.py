@@ -121,6 +121,28 @@ def cost(rounds: int = 5) -> None:
     print(f"  is the true peak over -1.02 dBTP? the meter:  {median['meter']:7.1f} ms")
     print(f"  the same by ideal interpolation:              {median['ideal']:7.1f} ms")
     print(f"  export to -9 LUFS (limited, both checks):     {median['export']:7.1f} ms")
+    threads(clip, rate, 3 * rounds)
+
+
+def threads(clip: np.ndarray, rate: int, rounds: int) -> None:
+    """The channels' residuals in threads against one after another, in turn."""
+    ratios, cpu, walls = [], [], {1: [], ideal.CHANNEL_THREADS: []}
+    default = ideal.CHANNEL_THREADS
+    for i in range(rounds):
+        spent = {}
+        for workers in (1, default) if i % 2 else (default, 1):
+            ideal.CHANNEL_THREADS = workers
+            wall, process = time.perf_counter(), time.process_time()
+            ideal.residuals(clip, rate)
+            spent[workers] = (time.perf_counter() - wall, time.process_time() - process)
+            walls[workers].append(1e3 * spent[workers][0])
+        ideal.CHANNEL_THREADS = default
+        ratios.append(spent[1][0] / spent[default][0])
+        cpu.append(spent[default][1] / spent[1][1])
+    print(f"  the residuals of both channels, one thread:   {statistics.median(walls[1]):7.1f} ms")
+    print(f"  in {default} threads: {statistics.median(walls[default]):7.1f} ms, "
+          f"{statistics.median(ratios):.2f}x faster (median of {rounds} paired rounds; "
+          f"CPU time {statistics.median(cpu):.2f}x of one thread's)")  # fmt: skip
 
 
 def main() -> None:

@@ -15,10 +15,10 @@ It is the meter's value plus a residual, exactly. At the point a fraction
 taps are ``sin(pi f) / pi * (-1)^o / (f - o)``; the meter's taps differ from
 the sinc's within them by a function of ``f`` as smooth. Expanded in powers of
 ``f - 1/2`` both give, for every phase,
-``residual(m, f) = sin(pi f) / pi * sum_k (-(f - 1/2))^k W_k[m]``: three
+``residual(m, f) = sin(pi f) / pi * sum_k (-(f - 1/2))^k W_k[m]``: two
 correlations ``W_k`` of the signal with fixed kernels (one FFT of twice its
-length and three inverse ones, the cost of this value), leaving under
-:data:`RESIDUAL_ERROR` of the largest sample. The search is the meter's
+length and two inverse ones, the cost of this value; the channels' run side
+by side), leaving under :data:`RESIDUAL_ERROR` of the largest sample. The search is the meter's
 (:class:`~audiolab.loudness.truepeak.PeakSearch`), each block's bound raised by
 the residual's largest there: only the blocks it cannot rule out are
 interpolated. ``benchmarks/truepeak.py`` compares it with a zero-padded FFT
@@ -36,6 +36,7 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 from functools import lru_cache
 
 import numpy as np
@@ -45,7 +46,9 @@ from audiolab.loudness.interpolation import POINTS_PER_BLOCK, interpolator, over
 from audiolab.loudness.truepeak import PeakSearch, row_abs_max
 
 __all__ = [
+    "CHANNEL_THREADS",
     "RESIDUAL_ERROR",
+    "THREADS_FROM",
     "IdealSearch",
     "Residual",
     "exceeds",
@@ -54,13 +57,13 @@ __all__ = [
     "residuals",
 ]
 
-_TERMS = 3  # of the expansion in f - 1/2
+_TERMS = 2  # of the expansion in f - 1/2
 _HALF = TRUE_PEAK_TAPS_PER_PHASE // 2
-#: What the residual's three terms leave, as a fraction of the largest sample: the
-#: sinc's tails ``(1 / pi) sum_{k >= 3} 2^-k 2 sum_{u >= 15.5} u^-(k+1)`` (under 1e-5)
-#: and the fit of the meter's taps (under 6e-6 at every factor, checked in
-#: :func:`residual_kernels`).
-RESIDUAL_ERROR = 2e-5
+#: What the residual's two terms leave, as a fraction of the largest sample (0.004 dB):
+#: the sinc's tails beyond them (under 7e-5) and the fit of the meter's taps (under
+#: 2.8e-4 at every factor), both computed and checked in :func:`residual_kernels`.
+#: A third term would take it to 2e-5 for one more inverse FFT of twice the signal.
+RESIDUAL_ERROR = 5e-4
 
 
 @lru_cache(maxsize=8)
@@ -86,7 +89,7 @@ def residual_kernels(factor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     --------
     >>> near, coefficients, largest = residual_kernels(16)
     >>> near.shape, coefficients.shape
-    ((3, 32), (15, 3))
+    ((2, 32), (15, 2))
     """
     offsets = np.arange(-_HALF + 1, _HALF + 1)
     fractions = np.arange(1, factor) / factor
@@ -96,12 +99,31 @@ def residual_kernels(factor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         -(fractions[:, np.newaxis] - 0.5)
     ) ** np.arange(_TERMS)
     near = np.linalg.lstsq(coefficients, difference, rcond=None)[0]
-    left = np.abs(difference - coefficients @ near).sum(axis=1).max()
-    if left > RESIDUAL_ERROR / 2:  # pragma: no cover - a property of the taps, checked
-        raise AssertionError(f"the residual's fit leaves {left:.2g} of the samples")
+    left = np.abs(difference - coefficients @ near).sum(axis=1) + _tail_error(fractions)
+    if left.max() > RESIDUAL_ERROR:  # pragma: no cover - a property of the taps, checked
+        raise AssertionError(f"the residual leaves {left.max():.2g} of the samples")
     for array in (near, coefficients):
         array.setflags(write=False)
     return near, coefficients, np.abs(coefficients).max(axis=0)
+
+
+def _tail_error(fractions: np.ndarray) -> np.ndarray:
+    """At each fraction, the sum over the offsets beyond the meter's taps of what the
+    expansion's terms miss of the sinc's tail ``sin(pi f) / pi * (-1)^o / (f - o)``.
+
+    Summed to 2^16 offsets each side; the rest, under ``2 * 2^-16`` (each missed term
+    is at most ``|f - 1/2|^T / |1/2 - o|^(T+1) <= 1 / |1/2 - o|`` times ``1 / pi``
+    and decays faster still), is added as that bound.
+    """
+    o = np.concatenate([np.arange(-(1 << 16), -_HALF + 1), np.arange(_HALF + 1, 1 << 16)])
+    sign = np.where(o % 2, -1.0, 1.0)
+    errors = np.empty(fractions.size)
+    for i, f in enumerate(fractions):
+        scale = np.sin(np.pi * f) / np.pi
+        exact = scale * sign / (f - o)
+        terms = sum(scale * (-(f - 0.5)) ** k * sign / (0.5 - o) ** (k + 1) for k in range(_TERMS))
+        errors[i] = np.abs(exact - terms).sum() + 2.0**-15
+    return errors
 
 
 @lru_cache(maxsize=4)
@@ -129,7 +151,7 @@ def _kernel_spectra(n: int, size: int, factor: int) -> tuple[np.ndarray, float]:
 
 
 class Residual:
-    """The residual of one channel, ideal minus the meter, as its three sequences and a slack.
+    """The residual of one channel, ideal minus the meter, as its two sequences and a slack.
 
     ``rows[k, p]`` is ``W_k`` at point ``p`` (0 past the last point); every
     point's residual is ``sum_k coefficients[phase, k] * rows[k, p]`` within
@@ -148,7 +170,7 @@ class Residual:
     --------
     >>> r = Residual(np.zeros(100), 48000)
     >>> r.rows.shape, r.slack
-    ((3, 128), 0.0)
+    ((2, 128), 0.0)
     """
 
     def __init__(self, x: np.ndarray, sr: int) -> None:
@@ -162,12 +184,12 @@ class Residual:
         spectrum = fft.rfft(shifted, size)
         spectra, norm = _kernel_spectra(n + 1, size, oversampling_factor(sr))
         blocks = -(-(n + 1) // POINTS_PER_BLOCK)
-        self.rows = np.zeros((_TERMS, blocks * POINTS_PER_BLOCK))
+        self.rows = np.zeros((_TERMS, blocks * POINTS_PER_BLOCK), dtype=np.float32)
         for k in range(_TERMS):
             self.rows[k, : n + 1] = fft.irfft(spectrum * spectra[k], size)[: n + 1]
-        peak = float(np.abs(x).max()) if n else 0.0
+        peak = max(float(x.max()), -float(x.min())) if n else 0.0
         eps = float(np.finfo(np.float32).eps)
-        rounding = 10.0 * eps * math.log2(size) * float(np.sqrt(np.sum(x**2))) * norm
+        rounding = 10.0 * eps * math.log2(size) * math.sqrt(float(np.dot(x, x))) * norm
         self.slack = RESIDUAL_ERROR * peak + rounding
 
     def block_bound(self, sr: int) -> np.ndarray:
@@ -215,7 +237,20 @@ def residuals(x: np.ndarray, sr: int) -> list[Residual]:
     >>> len(residuals(np.zeros((2, 100)), 48000))
     2
     """
-    return [Residual(channel, sr) for channel in x]
+    workers = min(len(x), CHANNEL_THREADS)
+    if workers < 2 or x.shape[1] < THREADS_FROM:
+        return [Residual(channel, sr) for channel in x]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(workers) as pool:
+        return list(pool.map(lambda channel: Residual(channel, sr), x))
+
+
+#: Channels whose residuals are made side by side, in threads (the FFTs, most of the
+#: cost, release the GIL), from :data:`THREADS_FROM` samples a channel (2 s at 32 kHz).
+#: ``python benchmarks/truepeak.py`` measures them against one thread.
+CHANNEL_THREADS = os.cpu_count() or 1
+THREADS_FROM = 1 << 16
 
 
 class IdealSearch(PeakSearch):
@@ -279,7 +314,7 @@ def ideal_peak(x: np.ndarray, sr: int, found: list[Residual] | None = None) -> f
 
     At the meter's points (:func:`~audiolab.loudness.interpolation.oversampling_factor`
     of them between two samples, every 16th of a sample among them), exact to
-    the residual's slack (:class:`Residual`: about 2e-5 of the largest sample).
+    the residual's slack (:class:`Residual`: about 5e-4 of the largest sample).
 
     Parameters
     ----------
@@ -303,8 +338,8 @@ def ideal_peak(x: np.ndarray, sr: int, found: list[Residual] | None = None) -> f
     -0.0
     """
     peak = 0.0
-    for c, channel in enumerate(x):
-        residual = None if found is None else found[c]
+    found = residuals(x, sr) if found is None else found
+    for channel, residual in zip(x, found, strict=True):
         search = IdealSearch(channel, sr, 0.0, above_samples=True, residual=residual)
         peak = max(peak, search.largest())
     return peak
@@ -337,8 +372,8 @@ def exceeds(x: np.ndarray, sr: int, level: float, found: list[Residual] | None =
     >>> exceeds(x, 48000, 0.56), exceeds(x, 48000, 0.58)
     (True, False)
     """
-    for c, channel in enumerate(x):
-        residual = None if found is None else found[c]
+    found = residuals(x, sr) if found is None else found
+    for channel, residual in zip(x, found, strict=True):
         search = IdealSearch(channel, sr, level, above_samples=False, residual=residual)
         if search.largest(stop_above=level) > level:
             return True

@@ -7,10 +7,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
 from audiolab import loudness
 from audiolab.testing import programme
+
+from .sweep import reference_true_peak
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -48,3 +51,19 @@ def test_format_with_in_place_is_a_usage_error(tmp_path) -> None:
     sf.write(tmp_path / "a.wav", programme(1.0, 16000).T, 16000)
     done = _cli("normalize", str(tmp_path / "a.wav"), "--in-place", "--format", "mp3")
     assert done.returncode == 2 and "--format is for -o OUTDIR" in done.stderr
+
+
+def test_meter_peak_holds_the_ceiling_by_the_bs1770_meter_only(tmp_path) -> None:
+    # clipped noise: a plain gain to -8 LUFS leaves the meter's true peak under -1 dBTP and
+    # the sinc's crests over it; by default the limiter holds those under it too
+    sr = 16000
+    clip = np.clip(0.8 * np.random.default_rng(1).standard_normal(2 * sr), -1, 1)
+    sf.write(tmp_path / "noise.wav", clip, sr, subtype="FLOAT")
+    for flag, folder in (([], "ideal"), (["--meter-peak"], "meter")):
+        done = _cli("normalize", str(tmp_path / "noise.wav"), "-o", str(tmp_path / folder),
+                    "--target", "-8", "--bit-depth", "PCM_24", *flag)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    ideal = sf.read(tmp_path / "ideal" / "noise.wav")[0]
+    meter = sf.read(tmp_path / "meter" / "noise.wav")[0]
+    assert reference_true_peak(ideal) <= -1.0 < -0.5 < reference_true_peak(meter)
+    assert loudness.true_peak(meter, sr) <= -1.0  # the meter's ceiling holds

@@ -65,6 +65,12 @@ def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="LU from the target that counts as on target (default 0.5)",
     )
     normalize.add_argument(
+        "--meter-peak",
+        action="store_true",
+        help="hold the ceiling by the BS.1770 meter's true peak only, as delivery checks "
+        "read it (default: by ideal interpolation too)",
+    )
+    normalize.add_argument(
         "--jobs", type=positive_int, default=None, help="processes (default: all cores)"
     )
     _add_format_options(normalize)
@@ -170,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
         "true_peak_db": args.true_peak,
         "bit_depth": args.bit_depth or DEFAULT_BIT_DEPTH,
         "tolerance_lu": args.tolerance,
+        "ideal_peak": not args.meter_peak,
     }
     options = _export_options(args, options)
     found, failures = audio_files(args.inputs)
