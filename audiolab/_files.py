@@ -34,7 +34,7 @@ from types import TracebackType
 from audiolab.errors import AudioError
 from audiolab.policy import temporary_path
 
-__all__ = ["Temporaries", "check_destination", "from_libsndfile", "naming"]
+__all__ = ["Temporaries", "check_destination", "from_libsndfile", "naming", "write_at"]
 
 #: Longest file name (bytes) where the file system cannot say (POSIX NAME_MAX of ext4, xfs, tmpfs).
 _NAME_MAX = 255
@@ -136,6 +136,35 @@ def from_libsndfile(err: Exception, path: Path, needed_bytes: int) -> Exception:
         free = needed_bytes
     code = errno.ENOSPC if free < needed_bytes else errno.EIO
     return OSError(code, f"{os.strerror(code)} (libsndfile: {message})", str(path))
+
+
+def write_at(fd: int, data: bytes | memoryview, offset: int) -> None:
+    """Write all of ``data`` into an open file at ``offset`` (``pwrite`` until done).
+
+    Parameters
+    ----------
+    fd : int
+        Open for writing.
+    data : bytes-like
+    offset : int
+
+    Raises
+    ------
+    OSError
+        As the system reports it (the caller names the path).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> fd, path = tempfile.mkstemp()
+    >>> write_at(fd, b"cd", 2); write_at(fd, b"ab", 0); os.close(fd)
+    >>> open(path, "rb").read()
+    b'abcd'
+    """
+    view = memoryview(data).cast("B")
+    while view:
+        done = os.pwrite(fd, view, offset)
+        view, offset = view[done:], offset + done
 
 
 class Temporaries:

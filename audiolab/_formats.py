@@ -39,6 +39,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -300,7 +301,7 @@ def format_of(path: str | os.PathLike[str]) -> tuple[str, str]:
 
 
 def encode(
-    file: int,
+    file: int | BinaryIO,
     frames: np.ndarray,
     rate: int,
     fmt: Format,
@@ -313,9 +314,9 @@ def encode(
 
     Parameters
     ----------
-    file : int
-        A file descriptor open for reading and writing, at offset 0; it is
-        left open.
+    file : int or binary file object
+        A file descriptor open for reading and writing, at offset 0, or a
+        seekable binary file object (an ``io.BytesIO``); it is left open.
     frames : numpy.ndarray
         int16 for PCM_16, int32 (24-bit samples in the top bits) for PCM_24
         and PCM_32, float32 for FLOAT and the lossy formats.

@@ -10,11 +10,13 @@ scale); any sample beyond full scale would be clipped and is counted: the
 writer refuses to clip audio it was given as it is, and a normalized signal
 never gets there (its true peak is under a ceiling of at most 0 dBTP).
 
-The file is written while its samples are measured (in a second thread),
-then, for WAV, the BWF ``bext`` chunk with the file's loudness values is
-put before its ``data`` (:func:`audiolab._tags.insert_before_data`), then
-the file is read back: it must hold exactly the quantized samples, or what
-it holds is measured instead.
+The file is written while its samples are measured (in a second thread).
+A WAV file is written once: libsndfile makes it in memory, and it goes to
+disk with room before its ``data`` for the BWF ``bext`` chunk, which is
+filled in with the file's loudness values once they are measured
+(:func:`audiolab._tags.split_before_data`). Then the file is read back: it
+must hold exactly the quantized samples, or what it holds is measured
+instead.
 
 Examples
 --------
@@ -26,9 +28,11 @@ Examples
 
 from __future__ import annotations
 
+import io
+import math
 import os
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,9 +40,9 @@ from typing import Any
 import numpy as np
 
 from audiolab import loudness
-from audiolab._files import Temporaries, from_libsndfile, naming
-from audiolab._formats import Format, encode
-from audiolab._tags import bext_chunk, insert_before_data
+from audiolab._files import Temporaries, from_libsndfile, naming, write_at
+from audiolab._formats import FORMATS, Format, encode
+from audiolab._tags import bext_chunk, split_before_data
 from audiolab.loudness.gating import to_db
 from audiolab.policy import BIT_DEPTHS
 
@@ -64,9 +68,9 @@ def quantize(
 
     The frames are converted a cache-sized chunk at a time: scaled, dithered
     (PCM_16), rounded, written back, and interleaved into the output. The
-    dither of a sample is the difference of the two 16-bit halves of one
-    32-bit word from the seeded PCG64 generator, divided by 65536: triangular
-    between -1 and 1 LSB.
+    dither of a sample is the difference of two independent uniform 16-bit
+    integers from the seeded PCG64 generator, divided by 65536: triangular
+    between -1 and 1 LSB (the sum of two uniform values of one LSB each).
 
     Examples
     --------
@@ -82,62 +86,47 @@ def quantize(
     chunk = _QUANTIZE_FRAMES
     # rounding and the dither move a sample by at most 1.5 steps
     may_clip = scale is not None and peak * scale + 1.5 >= scale - 1
-
-    def convert(stretch: tuple[int, int]) -> int:
-        begin, end = stretch
-        scratch = np.empty((channels, chunk))
-        words = np.empty(channels * chunk, dtype=np.uint32)
-        bits = np.random.PCG64(seed)
-        bits.advance(begin * channels // 2)  # chunks hold an even number of samples
-        clipped = 0
-        for start in range(begin, end, chunk):
-            frames = slice(start, min(start + chunk, end))
-            m = frames.stop - start
-            block = scratch[:, :m]
-            np.multiply(audio[:, frames], scale or 1.0, out=block)
-            if bit_depth == "PCM_16":  # TPDF dither
-                drawn = words[: channels * m].reshape(channels, m)
-                raw = bits.random_raw(-(-drawn.size // 2)).view(np.uint32)
-                drawn.reshape(-1)[...] = raw[: drawn.size]
-                dither = (drawn & 0xFFFF).view(np.int32) - (drawn >> 16).view(np.int32)
-                silent = block == 0.0
-                if silent.any():
-                    dither[silent] = 0  # digital silence stays silent
-                block += dither * (1.0 / 65536.0)
-            if scale is None:  # 32-bit float: what float32 holds
-                rounded: np.ndarray = block.astype(np.float32)
-                audio[:, frames] = rounded
-            else:
-                np.rint(block, out=block)
-                if may_clip and (block.max() > scale - 1 or block.min() < -scale):
-                    # +full scale (+1.0) is the largest integer; beyond either end is a clip
-                    clipped += int(np.count_nonzero(block > scale))
-                    clipped += int(np.count_nonzero(block < -scale))
-                    np.clip(block, -scale, scale - 1, out=block)
-                np.multiply(block, 1.0 / scale, out=audio[:, frames])
-                if bit_depth == "PCM_24":  # soundfile takes them in the top bits of an int32
-                    block *= 256.0
-                rounded = block.astype(data.dtype)
-            _interleave(rounded, data[frames])
-        return clipped
-
-    return data, convert((0, n))
-
-
-def _interleave(rows: np.ndarray, out: np.ndarray) -> None:
-    """``out[...] = rows.T`` for (channels, frames) rows into C-ordered (frames, channels).
-
-    Stereo is packed as pairs into words twice as wide (contiguous, where the
-    transposed copy is strided).
-    """
-    if rows.shape[0] != 2:
-        out[...] = rows.T
-        return
-    half = {2: np.uint16, 4: np.uint32}[rows.itemsize]
-    whole = {2: np.uint32, 4: np.uint64}[rows.itemsize]
-    packed = rows[0].view(half).astype(whole)
-    packed |= rows[1].view(half).astype(whole) << (8 * rows.itemsize)
-    out.reshape(-1).view(whole)[...] = packed
+    dithered = bit_depth == "PCM_16"
+    # PCM_16: the samples are scaled 65536 times further, so that the dither is
+    # added as the integer it is drawn as (scaling by powers of 2 is exact)
+    gain = 1.0 if scale is None else scale * (65536.0 if dithered else 1.0)
+    scratch = np.empty((channels, chunk))
+    dither = np.empty(channels * chunk, dtype=np.int32)
+    bits = np.random.PCG64(seed)
+    clipped = 0
+    for start in range(0, n, chunk):
+        frames = slice(start, min(start + chunk, n))
+        m = frames.stop - start
+        block = scratch[:, :m]
+        np.multiply(audio[:, frames], gain, out=block)
+        if dithered:  # TPDF dither: two uniform 16-bit integers per sample
+            count = channels * m
+            uniform = bits.random_raw(-(-count // 2)).view(np.uint16)
+            drawn = dither[:count].reshape(channels, m)
+            np.subtract(
+                uniform[:count], uniform[count : 2 * count], out=drawn.reshape(-1), dtype=np.int32
+            )
+            if not block.all():
+                drawn[block == 0.0] = 0  # digital silence stays silent
+            block += drawn
+            block *= 1.0 / 65536.0
+        if scale is None:  # 32-bit float: what float32 holds
+            rounded: np.ndarray = block.astype(np.float32)
+            audio[:, frames] = rounded
+        else:
+            np.rint(block, out=block)
+            if may_clip and (block.max() > scale - 1 or block.min() < -scale):
+                # +full scale (+1.0) is the largest integer; beyond either end is a clip
+                clipped += int(np.count_nonzero(block > scale))
+                clipped += int(np.count_nonzero(block < -scale))
+                np.clip(block, -scale, scale - 1, out=block)
+            np.multiply(block, 1.0 / scale, out=audio[:, frames])
+            if bit_depth == "PCM_24":  # soundfile takes them in the top bits of an int32
+                block *= 256.0
+            rounded = block
+        for c in range(channels):  # cast as written into the interleaved frames
+            data[frames, c] = rounded[c]
+    return data, clipped
 
 
 @dataclass(frozen=True)
@@ -241,6 +230,72 @@ def _encode(
     return temporary
 
 
+def _bext(
+    description: str, rate: int, subtype: str, channels: int, measured: Measured | None
+) -> bytes:
+    """The bext chunk of a file (its length does not depend on the values)."""
+    values = Measured(None, math.nan) if measured is None else measured
+    return bext_chunk(
+        description=description,
+        rate=rate,
+        bits=_BITS[subtype],
+        channels=channels,
+        loudness_lufs=values.lufs,
+        loudness_range_lu=values.loudness_range_lu,
+        true_peak_dbtp=values.true_peak_dbtp,
+        max_momentary_lufs=values.max_momentary_lufs,
+        max_short_term_lufs=values.max_short_term_lufs,
+        floating=subtype == "FLOAT",
+    )
+
+
+def _encode_wav(
+    temporaries: Temporaries,
+    data: np.ndarray,
+    rate: int,
+    subtype: str,
+    tags: Mapping[str, str] | None,
+    chunk_length: int,
+) -> tuple[Path, bytes]:
+    """libsndfile's WAV file, made in memory and written once, with room for a chunk.
+
+    Everything from the ``data`` chunk on is written, after ``chunk_length``
+    bytes left for the chunk; the head that goes before the chunk is returned.
+    """
+    import soundfile as sf
+
+    memory = io.BytesIO()
+    try:
+        encode(memory, data, rate, FORMATS["WAV"], subtype, tags=tags)
+    except sf.LibsndfileError as err:  # pragma: no cover - in memory, not on a disk
+        raise from_libsndfile(err, temporaries.final, data.nbytes + (1 << 16)) from err
+    head, rest = split_before_data(memory.getbuffer(), chunk_length, temporaries.final)
+    temporary, fd = temporaries.new()
+    try:
+        write_at(fd, rest, len(head) + chunk_length)
+    except OSError as err:
+        raise naming(err, temporaries.final) from err
+    finally:
+        os.close(fd)
+    return temporary, head
+
+
+def _finish_wav(
+    temporaries: Temporaries, temporary: Path, head: bytes, chunk: bytes, room: int
+) -> None:
+    """Write the head and the chunk that :func:`_encode_wav` left ``room`` for."""
+    if len(chunk) != room:  # pragma: no cover - the bext chunk has a fixed length
+        raise RuntimeError(f"{temporaries.final}: a {len(chunk)}-byte chunk in {room} bytes")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            write_at(fd, head + chunk, 0)
+        finally:
+            os.close(fd)
+    except OSError as err:
+        raise naming(err, temporaries.final) from err
+
+
 def write_lossless(
     samples: np.ndarray,
     rate: int,
@@ -300,30 +355,23 @@ def write_lossless(
     )
     if clipped:  # the file is not the analysed signal quantized: measure what it holds
         signal = None
+    wav = fmt.name == "WAV"
+    channels = data.shape[1]
     with ThreadPoolExecutor(1) as pool:  # written while its samples are measured
-        writing = pool.submit(_encode, temporaries, data, rate, fmt, subtype, tags)
+        writing: Future[Any]
+        if wav:  # written once, with room for the bext chunk and its measured values
+            room = len(_bext(description, rate, subtype, channels, None))
+            writing = pool.submit(_encode_wav, temporaries, data, rate, subtype, tags, room)
+        else:
+            writing = pool.submit(_encode, temporaries, data, rate, fmt, subtype, tags)
         measured = measure_file_samples(samples, rate, signal, subtype)
-        temporary = writing.result()
-    if fmt.name == "WAV":
-        chunk = bext_chunk(
-            description=description,
-            rate=rate,
-            bits=_BITS[subtype],
-            channels=data.shape[1],
-            loudness_lufs=measured.lufs,
-            loudness_range_lu=measured.loudness_range_lu,
-            true_peak_dbtp=measured.true_peak_dbtp,
-            max_momentary_lufs=measured.max_momentary_lufs,
-            max_short_term_lufs=measured.max_short_term_lufs,
-            floating=subtype == "FLOAT",
-        )
-        plain, (temporary, fd) = temporary, temporaries.new()
-        os.close(fd)
-        try:
-            insert_before_data(plain, temporary, chunk)
-        except OSError as err:
-            raise naming(err, temporaries.final) from err
-        temporaries.discard(plain)
+        made = writing.result()
+    if wav:
+        temporary, head = made
+        chunk = _bext(description, rate, subtype, channels, measured)
+        _finish_wav(temporaries, temporary, head, chunk, room)
+    else:
+        temporary = made
     with sf.SoundFile(temporary) as f:  # read back: it must hold what was measured
         facts = (f.samplerate, f.channels, f.subtype, f.frames)
         back = f.read(dtype=data.dtype, always_2d=True)

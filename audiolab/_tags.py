@@ -25,7 +25,8 @@ of the file as EBU R 128 asks for them (LoudnessValue, LoudnessRange,
 MaxTruePeakLevel, MaxMomentaryLoudness, MaxShortTermLoudness, in hundredths
 of LU or dB). A value that cannot be measured (silence, or under 3 s for the
 short-term ones) is stored as 0x7FFF (327.67, impossible for any of them).
-Adding the chunk changes no sample: the ``data`` chunk is copied as it is.
+Adding the chunk changes no sample: the file libsndfile writes (in memory) is
+written with the chunk before its ``data`` chunk, every other byte as it is.
 
 Examples
 --------
@@ -42,13 +43,10 @@ audiolab: ...
 
 from __future__ import annotations
 
-import errno
 import math
 import os
-import shutil
 import struct
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audiolab.errors import AudioError
@@ -62,7 +60,7 @@ __all__ = [
     "ascii_text",
     "bext_chunk",
     "file_tags",
-    "insert_before_data",
+    "split_before_data",
 ]
 
 #: libsndfile's string fields (soundfile attribute names), in the order they are set.
@@ -87,8 +85,6 @@ _KEPT = {
 BEXT_UNKNOWN = 0x7FFF
 #: EBU Tech 3285 v2: the fixed part of the bext chunk, before the coding history.
 _BEXT_LAYOUT = struct.Struct("<256s32s32s10s8sIIH64s5h180s")
-#: copy_file_range cannot copy between these two files (or is not there at all).
-_NO_KERNEL_COPY = {None, errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP, errno.EBADF}
 
 
 def ascii_text(text: str) -> str:
@@ -269,86 +265,64 @@ def bext_chunk(
     return b"bext" + struct.pack("<I", len(body)) + body
 
 
-def _data_offset(head: bytes, path: Path) -> int:
-    """Where the ``data`` chunk starts in a RIFF/WAVE file whose first bytes are ``head``."""
-    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-        raise AudioError(f"{path} is not a RIFF/WAVE file")
+def _data_offset(wav: memoryview) -> int | None:
+    """Where the ``data`` chunk starts in a RIFF/WAVE file (None: it has none)."""
     offset = 12
-    while offset + 8 <= len(head):
-        chunk_id = head[offset : offset + 4]
-        if chunk_id == b"data":
+    while offset + 8 <= len(wav):
+        if wav[offset : offset + 4] == b"data":
             return offset
-        (size,) = struct.unpack_from("<I", head, offset + 4)
+        (size,) = struct.unpack_from("<I", wav, offset + 4)
         offset += 8 + size + (size & 1)
-    raise AudioError(f"{path} has no data chunk in its first {len(head)} bytes")
+    return None
 
 
-def _copy_range(source: Any, destination: Any, start: int, count: int) -> None:
-    """Append ``count`` bytes of ``source`` from ``start`` to ``destination``.
+def split_before_data(
+    wav: bytes | memoryview, chunk_length: int, path: str | os.PathLike[str]
+) -> tuple[bytes, memoryview]:
+    """A WAV file in memory, cut where a chunk of ``chunk_length`` bytes goes before its ``data``.
 
-    In the kernel where it can (``copy_file_range``), through Python's
-    buffers where it cannot; a failure of the copy itself (a full disk)
-    is raised, not retried.
-    """
-    destination.flush()
-    copied = 0
-    try:
-        while copied < count:
-            done = os.copy_file_range(
-                source.fileno(), destination.fileno(), count - copied, start + copied
-            )
-            if done == 0:
-                break
-            copied += done
-    except (AttributeError, OSError) as err:
-        if copied or getattr(err, "errno", None) not in _NO_KERNEL_COPY:
-            raise
-    destination.seek(0, os.SEEK_END)
-    if copied < count:
-        source.seek(start + copied)
-        shutil.copyfileobj(source, destination, 1 << 20)
-
-
-def insert_before_data(source: Path, destination: Path, chunk: bytes) -> None:
-    """Write ``destination`` as the WAV file ``source`` with ``chunk`` before its ``data``.
-
-    Every other chunk, and every byte of the samples, is copied as it is; the
-    RIFF size is updated.
+    ``head + chunk + rest`` is the file with the chunk before its ``data``:
+    every other chunk, and every byte of the samples, as it is; the RIFF size
+    grown by the chunk. Written once, so no file is copied to add the chunk.
 
     Parameters
     ----------
-    source : Path
-        A RIFF/WAVE file (as libsndfile writes it).
-    destination : Path
-        Created or replaced.
-    chunk : bytes
-        A whole chunk, id and size included, of even length.
+    wav : bytes-like
+        A whole RIFF/WAVE file (as libsndfile writes it).
+    chunk_length : int
+        Of the whole chunk, id and size included; even.
+    path : str or PathLike
+        The file it is for (named in errors).
+
+    Returns
+    -------
+    head : bytes
+        The file up to its ``data`` chunk, RIFF size updated.
+    rest : memoryview
+        The ``data`` chunk onward (a view of ``wav``).
 
     Raises
     ------
     AudioError
-        ``source`` is not a WAV file with a data chunk, or the result would
-        pass the 4 GiB limit of RIFF.
+        ``wav`` is not a WAV file with a data chunk, or the file with the
+        chunk would pass the 4 GiB limit of RIFF.
 
     Examples
     --------
-    >>> import tempfile, os, numpy as np, soundfile as sf
-    >>> folder = tempfile.mkdtemp()
-    >>> a, b = os.path.join(folder, "a.wav"), os.path.join(folder, "b.wav")
-    >>> sf.write(a, np.zeros(100), 8000, subtype="PCM_16")
-    >>> insert_before_data(Path(a), Path(b), b"abcd" + bytes(4))
-    >>> os.path.getsize(b) - os.path.getsize(a), np.array_equal(sf.read(a)[0], sf.read(b)[0])
-    (8, True)
+    >>> import io, numpy as np, soundfile as sf
+    >>> buffer = io.BytesIO()
+    >>> sf.write(buffer, np.zeros(100), 8000, subtype="PCM_16", format="WAV")
+    >>> head, rest = split_before_data(buffer.getvalue(), 8, "a.wav")
+    >>> tagged = io.BytesIO(head + b"abcd" + bytes(4) + rest)
+    >>> len(tagged.getvalue()) - len(buffer.getvalue()), sf.read(tagged)[0].shape
+    (8, (100,))
     """
-    size = source.stat().st_size
-    with open(source, "rb") as src:
-        head = src.read(1 << 16)
-        data_at = _data_offset(head, source)
-        total = size - 8 + len(chunk)
-        if total > 0xFFFFFFFF:
-            raise AudioError(
-                f"{destination}: a WAV file holds at most 4 GiB; write FLAC or shorter clips"
-            )
-        with open(destination, "wb") as out:
-            out.write(b"RIFF" + struct.pack("<I", total) + head[8:data_at] + chunk)
-            _copy_range(src, out, data_at, size - data_at)
+    view = memoryview(wav).cast("B")
+    data_at = _data_offset(view) if view[:4] == b"RIFF" else None
+    if view[8:12] != b"WAVE" or data_at is None:
+        raise AudioError(f"{path}: not a RIFF/WAVE file with a data chunk")
+    total = len(view) - 8 + chunk_length
+    if total > 0xFFFFFFFF:
+        raise AudioError(f"{path}: a WAV file holds at most 4 GiB; write FLAC or shorter clips")
+    head = b"RIFF" + struct.pack("<I", total) + bytes(view[8:data_at])
+    return head, view[data_at:]

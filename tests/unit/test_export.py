@@ -200,7 +200,7 @@ def _leftovers(folder: Path) -> list[str]:
     return [p.name for p in folder.iterdir() if p.name.startswith(TEMPORARY_PREFIX)]
 
 
-STAGES = ["audiolab._pcm.encode", "audiolab._pcm.insert_before_data", "os.replace"]
+STAGES = ["audiolab._pcm.encode", "audiolab._pcm.write_at", "os.replace"]
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -234,6 +234,26 @@ def test_an_existing_file_survives_an_interrupted_export(
         export_wav(clip * 0.5, target, SR, bit_depth="PCM_24")
     assert target.read_bytes() == before and first.file_size_bytes == len(before)
     assert _leftovers(tmp_path) == []
+
+
+def test_a_failure_writing_the_bext_chunk_after_the_samples_leaves_nothing(
+    clip, tmp_path, monkeypatch
+) -> None:
+    import audiolab._pcm as pcm
+
+    write_at, calls = pcm.write_at, []
+
+    def second_fails(fd, data, offset):  # the samples are written, then the head and bext
+        calls.append(offset)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        write_at(fd, data, offset)
+
+    monkeypatch.setattr(pcm, "write_at", second_fails)
+    with pytest.raises(OSError, match="No space left") as excinfo:
+        export_wav(clip, tmp_path / "x.wav", SR)
+    assert calls[1] == 0 and calls[0] > 0 and excinfo.value.filename == str(tmp_path / "x.wav")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_replaced_file_is_replaced_whole(clip, tmp_path) -> None:

@@ -25,7 +25,7 @@ from audiolab._formats import (
     resample,
     subtype_for,
 )
-from audiolab._tags import BEXT_UNKNOWN, ascii_text, bext_chunk, file_tags, insert_before_data
+from audiolab._tags import BEXT_UNKNOWN, ascii_text, bext_chunk, file_tags, split_before_data
 from audiolab.policy import TEMPORARY_PREFIX
 from tests import riff
 
@@ -229,7 +229,8 @@ def test_a_bext_chunk_goes_before_the_data_and_changes_no_sample(tmp_path, subty
         max_momentary_lufs=-12.5, max_short_term_lufs=None,
         when=dt.datetime(2024, 5, 1, 12, 30, 5, tzinfo=dt.timezone.utc),
     )  # fmt: skip
-    insert_before_data(plain, tagged, chunk)
+    head, rest = split_before_data(plain.read_bytes(), len(chunk), tagged)
+    tagged.write_bytes(head + chunk + rest)
     ids = [cid for cid, _, _ in riff.chunks(tagged)]
     assert ids.index(b"bext") == ids.index(b"data") - 1 and ids.count(b"bext") == 1
     assert [i for i in ids if i != b"bext"] == [cid for cid, _, _ in riff.chunks(plain)]
@@ -261,35 +262,20 @@ def test_a_long_description_is_cut_to_256_bytes() -> None:
     assert chunk[8 : 8 + 256] == b"x" * 256 and chunk[8 + 256 : 8 + 264] == b"audiolab"
 
 
-def test_inserting_into_a_file_that_is_not_wav_is_an_audio_error(tmp_path) -> None:
-    (tmp_path / "a.wav").write_bytes(b"OggS" + bytes(100))
-    with pytest.raises(AudioError, match="not a RIFF/WAVE file"):
-        insert_before_data(tmp_path / "a.wav", tmp_path / "b.wav", b"abcd" + bytes(4))
+def test_splitting_a_file_that_is_not_wav_is_an_audio_error() -> None:
+    for raw in (b"OggS" + bytes(100), b"RIFF" + bytes(4) + b"WAVEfmt " + bytes(20), b"RIFF"):
+        with pytest.raises(AudioError, match=r"a\.wav: not a RIFF/WAVE file with a data chunk"):
+            split_before_data(raw, 8, "a.wav")
 
 
-def test_inserting_copies_through_python_where_the_kernel_cannot(tmp_path, monkeypatch) -> None:
-    frames = np.arange(20000, dtype=np.int16).reshape(-1, 1)
-    _write_wav(tmp_path / "a.wav", frames, 8000, "PCM_16")
-
-    def unsupported(*args, **kwargs):
-        raise OSError(errno.EXDEV, "Invalid cross-device link")
-
-    monkeypatch.setattr(os, "copy_file_range", unsupported)
-    insert_before_data(tmp_path / "a.wav", tmp_path / "b.wav", bext_chunk(
-        description="", rate=8000, bits=16, channels=1))  # fmt: skip
-    np.testing.assert_array_equal(sf.read(tmp_path / "b.wav", dtype="int16")[0], frames[:, 0])
-
-
-def test_a_full_disk_while_copying_is_raised_not_retried(tmp_path, monkeypatch) -> None:
-    _write_wav(tmp_path / "a.wav", np.zeros((8000, 1), np.int16), 8000, "PCM_16")
-
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(os, "copy_file_range", full)
-    with pytest.raises(OSError) as excinfo:
-        insert_before_data(tmp_path / "a.wav", tmp_path / "b.wav", b"abcd" + bytes(4))
-    assert excinfo.value.errno == errno.ENOSPC
+def test_a_wav_file_with_its_chunk_stays_under_the_4_gib_of_riff(tmp_path) -> None:
+    _write_wav(tmp_path / "a.wav", np.zeros((10, 1), np.int16), 8000, "PCM_16")
+    raw = (tmp_path / "a.wav").read_bytes()
+    largest = 0xFFFFFFFF - (len(raw) - 8)  # the RIFF size field is 32 bits
+    head, rest = split_before_data(raw, largest, "a.wav")
+    assert struct.unpack("<I", head[4:8])[0] == 0xFFFFFFFF and bytes(rest[:4]) == b"data"
+    with pytest.raises(AudioError, match=r"a\.wav: a WAV file holds at most 4 GiB"):
+        split_before_data(raw, largest + 2, "a.wav")
 
 
 # ------------------------------------------------------------------ files
