@@ -125,22 +125,30 @@ def cost(rounds: int = 5) -> None:
 
 
 def threads(clip: np.ndarray, rate: int, rounds: int) -> None:
-    """The channels' residuals in threads against one after another, in turn."""
-    ratios, cpu, walls = [], [], {1: [], ideal.CHANNEL_THREADS: []}
-    default = ideal.CHANNEL_THREADS
+    """The channels' residuals in two threads against one after another, in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def serial() -> None:
+        ideal.residuals(clip, rate)
+
+    def threaded() -> None:
+        with ThreadPoolExecutor(len(clip)) as pool:
+            list(pool.map(lambda channel: ideal.Residual(channel, rate), clip))
+
+    walls: dict[str, list[float]] = {"serial": [], "threads": []}
+    ratios, cpu = [], []
     for i in range(rounds):
         spent = {}
-        for workers in (1, default) if i % 2 else (default, 1):
-            ideal.CHANNEL_THREADS = workers
+        for name, run in (("serial", serial), ("threads", threaded))[:: 1 if i % 2 else -1]:
             wall, process = time.perf_counter(), time.process_time()
-            ideal.residuals(clip, rate)
-            spent[workers] = (time.perf_counter() - wall, time.process_time() - process)
-            walls[workers].append(1e3 * spent[workers][0])
-        ideal.CHANNEL_THREADS = default
-        ratios.append(spent[1][0] / spent[default][0])
-        cpu.append(spent[default][1] / spent[1][1])
-    print(f"  the residuals of both channels, one thread:   {statistics.median(walls[1]):7.1f} ms")
-    print(f"  in {default} threads: {statistics.median(walls[default]):7.1f} ms, "
+            run()
+            spent[name] = (time.perf_counter() - wall, time.process_time() - process)
+            walls[name].append(1e3 * spent[name][0])
+        ratios.append(spent["serial"][0] / spent["threads"][0])
+        cpu.append(spent["threads"][1] / spent["serial"][1])
+    serial_ms = statistics.median(walls["serial"])
+    print(f"  the residuals of both channels, one thread:   {serial_ms:7.1f} ms")
+    print(f"  a thread a channel: {statistics.median(walls['threads']):7.1f} ms, "
           f"{statistics.median(ratios):.2f}x faster (median of {rounds} paired rounds; "
           f"CPU time {statistics.median(cpu):.2f}x of one thread's)")  # fmt: skip
 

@@ -1,11 +1,16 @@
 """The analysed signal as the shared currency: one gate entry and one K-weighting pass an export.
 
 The input gate and the K-weighting are wrapped here with counters (in every
-module that holds them), so the counts are the calls the product makes.
+module that holds them), so the counts are the calls the product makes. The
+music whose limited export is counted is band-limited as recordings are: the
+limiter's first result holds the ideal true peak too. Full-band material (the
+programme's white-noise hi-hats read 0.16 dB higher by ideal interpolation
+than by the meter) is limited once more, aiming lower: one pass more.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 
 import numpy as np
@@ -28,27 +33,41 @@ def counted(monkeypatch):
     gate = audiolab._audio.as_audio
     k_weighting = audiolab.loudness.kweighting.subblock_energies
 
+    @functools.wraps(gate)
     def counting_gate(*args, **kwargs):
         counts["gate"] += 1
         return gate(*args, **kwargs)
 
+    @functools.wraps(k_weighting)
     def counting_k_weighting(*args, **kwargs):
         counts["k_weighted_channels"] += 1
         return k_weighting(*args, **kwargs)
 
+    def is_(value: object, original: object) -> bool:
+        # a module first imported while another test counted holds that test's wrapper
+        return value is original or getattr(value, "__wrapped__", None) is original
+
     for name, module in list(sys.modules.items()):
         if not name.startswith("audiolab"):
             continue
-        if getattr(module, "as_audio", None) is gate:
+        if is_(getattr(module, "as_audio", None), gate):
             monkeypatch.setattr(module, "as_audio", counting_gate)
-        if getattr(module, "subblock_energies", None) is k_weighting:
+        if is_(getattr(module, "subblock_energies", None), k_weighting):
             monkeypatch.setattr(module, "subblock_energies", counting_k_weighting)
     return counts
 
 
 @pytest.fixture(scope="module")
-def music() -> np.ndarray:
+def full_band() -> np.ndarray:
     return programme(8.0, SR)  # peaks at -1 dBFS, about -17 LUFS
+
+
+@pytest.fixture(scope="module")
+def music(full_band) -> np.ndarray:
+    from scipy import signal
+
+    lowpass = signal.butter(8, 0.6, output="sos")  # 9.6 kHz
+    return signal.sosfiltfilt(lowpass, full_band, axis=1)
 
 
 def test_a_plain_gain_export_validates_once_and_k_weights_once(counted, music, tmp_path) -> None:
@@ -61,6 +80,14 @@ def test_an_export_the_limiter_acts_on_k_weights_twice(counted, music, tmp_path)
     result = export_wav(music, tmp_path / "a.wav", SR, target_lufs=-12.0)
     assert result.limited and result.within_tolerance
     assert counted == {"gate": 1, "k_weighted_channels": 4}  # the input, the limited result
+
+
+def test_full_band_material_over_by_the_ideal_peak_is_limited_once_more(
+    counted, full_band, tmp_path
+) -> None:
+    result = export_wav(full_band, tmp_path / "a.wav", SR, target_lufs=-12.0)
+    assert result.limited and result.within_tolerance
+    assert counted == {"gate": 1, "k_weighted_channels": 6}  # the input, two limited results
 
 
 def test_normalize_counts_the_same(counted, music) -> None:
