@@ -5,7 +5,7 @@ module that holds them), so the counts are the calls the product makes. The
 music whose limited export is counted is band-limited as recordings are: the
 limiter's first result holds the ideal true peak too. Full-band material (the
 programme's white-noise hi-hats read 0.16 dB higher by ideal interpolation
-than by the meter) is limited once more, aiming lower: one pass more.
+than by the meter) is limited once more, reading the ideal true peak: one pass more.
 """
 
 from __future__ import annotations

@@ -186,21 +186,19 @@ def test_band_limited_music_is_limited_under_the_ideal_ceiling_for_one_residual(
     assert fft_reference_db(sf.read(result.path, always_2d=True)[0].T) <= -1.0
 
 
-@pytest.mark.parametrize(
-    ("target", "residuals"), [(-9.0, 2), (-7.0, 4)], ids=["aims-lower", "reads-the-ideal"]
-)
-def test_full_band_material_over_by_the_ideal_peak_is_limited_again_until_it_holds(
-    target: float, residuals: int, tmp_path, monkeypatch
+@pytest.mark.parametrize("target", [-9.0, -7.0])
+def test_full_band_material_over_by_the_ideal_peak_is_limited_again_reading_it(
+    target: float, tmp_path, monkeypatch
 ) -> None:
     # the hi-hats and snares of the programme are white noise up to the Nyquist frequency: its
     # ideal true peak reads 0.16 dB over the meter, more than the limiter's headroom, so the
-    # first result is over and the limiter runs again aiming lower; where that is over again
-    # (or short of the target), it reads the ideal true peak of the source too
+    # first result is over; the limiter runs again reading the ideal true peak of the source,
+    # and its result holds close under the ceiling (not pushed lower everywhere)
     sr = 32000
     clip = programme(4.0, sr)
     made = _count_residuals(monkeypatch)
     result = export(clip, tmp_path / "a.wav", sr, target_lufs=target, bit_depth="PCM_24")
-    assert len(made) == residuals
+    assert made == [clip.shape[1]] * 3  # the first result's, the source's, the second result's
     written = sf.read(result.path, always_2d=True)[0].T
-    assert fft_reference_db(written) <= -1.0
+    assert -1.25 < fft_reference_db(written) <= -1.0
     assert result.within_tolerance, result.message
