@@ -375,7 +375,9 @@ def limit_holding_ideal(
     reads the whole signal), the limiter runs again reading the ideal true
     peak of the source as well, and while its result is still over, aiming
     lower by what it was over, or by what the ideal reads over the meter,
-    whichever is more (at most :data:`IDEAL_TRIES` tries in all). Aiming
+    whichever is more (at most :data:`IDEAL_TRIES` tries in all). A first
+    result that holds but stays short of the target is tried the same way
+    (the ideal's envelope can reach further), and the louder is kept. Aiming
     lower without the ideal's reading would take more off every peak than
     the ideal asks (measured: up to 0.8 dB on full-band takes). With
     ``ideal_peak=False``: the meter's ceiling only, one run.
@@ -415,6 +417,7 @@ def limit_holding_ideal(
     kept = source.samples.copy() if consume and ideal_peak else None  # for another try
     aim_db, passes, held, over_db = ceiling_db, 0, False, 0.0
     result: Limited | None = None
+    short: tuple[Limited, str] | None = None  # the meter's limiter's, held but short
     for _ in range(IDEAL_TRIES):
         result, made, why = limit_to_target(
             source, gain_db, target_lufs, aim_db, consume=consume, residuals=residuals
@@ -427,18 +430,25 @@ def limit_holding_ideal(
             held = True
             break
         of_result = ideal.residuals(samples, rate)
-        if not ideal.exceeds(samples, rate, level, of_result):
+        holds = not ideal.exceeds(samples, rate, level, of_result)
+        if holds and not (why and residuals is None):
             held = True
             break
         if kept is not None:
             source.samples = kept.copy()
         if residuals is None:  # the limiter reads the ideal true peak too from now on
+            # (also when the meter's stayed short: the ideal's envelope may reach further)
+            short = (result, why) if holds else None
             residuals = ideal.residuals(source.samples, rate)
             continue
         over_db = to_db(ideal.ideal_peak(samples, rate, of_result) / level)  # over the ceiling
         excess_db = over_db + ceiling_db - to_db(result.signal.peaks()[1])  # over the meter
         aim_db = min(aim_db - over_db, ceiling_db - excess_db) - IDEAL_STEP_DB
     assert result is not None
+    if short is not None and (
+        not held or short[0].signal.integrated() > result.signal.integrated()
+    ):  # the louder of the two that hold
+        (result, why), held = short, True
     if not held:  # pragma: no cover - each try lowers the aim by at least the excess
         why = f"its ideal true peak stayed {over_db:.2f} dB over the ceiling"
     return result, passes, why, held

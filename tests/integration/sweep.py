@@ -209,6 +209,9 @@ REGRESSIONS = (
     Case("bursty", -23.0, -9.0, 48000, 2, "wav", "PCM_16"),
     Case("transient", -23.0, -9.0, 48000, 2, "wav", "PCM_16"),
     Case("music", -23.0, -9.0, 16000, 2, "wav", "PCM_16"),
+    # the meter's limiter held the ideal ceiling here but stayed 0.53 LU short of the
+    # target; the limiter reading the ideal true peak reaches it
+    Case("transient", -23.0, -30.0, 8000, 1, "wav", "PCM_16"),
 )
 
 
