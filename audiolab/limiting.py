@@ -454,7 +454,7 @@ def limit_holding_ideal(
     return result, passes, why, held
 
 
-#: Tries of the limiter at a lower aim when the ideal true peak of its result is over.
+#: Runs of the limiter in all: the meter's, then reading the ideal true peak, then aiming lower.
 IDEAL_TRIES = 5
 #: And how much further under the excess each try aims, dB.
 IDEAL_STEP_DB = 0.005

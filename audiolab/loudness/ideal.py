@@ -46,6 +46,7 @@ from audiolab.loudness.truepeak import PeakSearch, row_abs_max
 
 __all__ = [
     "RESIDUAL_ERROR",
+    "TAIL_ERROR",
     "IdealSearch",
     "Residual",
     "exceeds",
@@ -57,10 +58,14 @@ __all__ = [
 _TERMS = 2  # of the expansion in f - 1/2
 _HALF = TRUE_PEAK_TAPS_PER_PHASE // 2
 #: What the residual's two terms leave, as a fraction of the largest sample (0.004 dB):
-#: the sinc's tails beyond them (under 7e-5) and the fit of the meter's taps (under
-#: 2.8e-4 at every factor), both computed and checked in :func:`residual_kernels`.
-#: A third term would take it to 2e-5 for one more inverse FFT of twice the signal.
+#: the sinc's tails beyond them (:data:`TAIL_ERROR`) and the fit of the meter's taps
+#: (under 2.8e-4 at every factor, checked in :func:`residual_kernels`). A third term
+#: would take it to 2e-5 for one more inverse FFT of twice the signal.
 RESIDUAL_ERROR = 5e-4
+#: What the two terms miss of the sinc's tails beyond the meter's taps, summed over the
+#: offsets, at most (6.9e-5 at every factor: a property of the expansion, which
+#: ``tests/unit/test_ideal_peak.py`` sums term by term).
+TAIL_ERROR = 7e-5
 
 
 @lru_cache(maxsize=8)
@@ -96,31 +101,12 @@ def residual_kernels(factor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         -(fractions[:, np.newaxis] - 0.5)
     ) ** np.arange(_TERMS)
     near = np.linalg.lstsq(coefficients, difference, rcond=None)[0]
-    left = np.abs(difference - coefficients @ near).sum(axis=1) + _tail_error(fractions)
+    left = np.abs(difference - coefficients @ near).sum(axis=1) + TAIL_ERROR
     if left.max() > RESIDUAL_ERROR:  # pragma: no cover - a property of the taps, checked
         raise AssertionError(f"the residual leaves {left.max():.2g} of the samples")
     for array in (near, coefficients):
         array.setflags(write=False)
     return near, coefficients, np.abs(coefficients).max(axis=0)
-
-
-def _tail_error(fractions: np.ndarray) -> np.ndarray:
-    """At each fraction, the sum over the offsets beyond the meter's taps of what the
-    expansion's terms miss of the sinc's tail ``sin(pi f) / pi * (-1)^o / (f - o)``.
-
-    Summed to 2^16 offsets each side; the rest, under ``2 * 2^-16`` (each missed term
-    is at most ``|f - 1/2|^T / |1/2 - o|^(T+1) <= 1 / |1/2 - o|`` times ``1 / pi``
-    and decays faster still), is added as that bound.
-    """
-    o = np.concatenate([np.arange(-(1 << 16), -_HALF + 1), np.arange(_HALF + 1, 1 << 16)])
-    sign = np.where(o % 2, -1.0, 1.0)
-    errors = np.empty(fractions.size)
-    for i, f in enumerate(fractions):
-        scale = np.sin(np.pi * f) / np.pi
-        exact = scale * sign / (f - o)
-        terms = sum(scale * (-(f - 0.5)) ** k * sign / (0.5 - o) ** (k + 1) for k in range(_TERMS))
-        errors[i] = np.abs(exact - terms).sum() + 2.0**-15
-    return errors
 
 
 @lru_cache(maxsize=4)

@@ -202,3 +202,19 @@ def test_full_band_material_over_by_the_ideal_peak_is_limited_again_reading_it(
     written = sf.read(result.path, always_2d=True)[0].T
     assert -1.25 < fft_reference_db(written) <= -1.0
     assert result.within_tolerance, result.message
+
+
+@pytest.mark.parametrize("factor", [2, 4, 5, 6, 8, 12, 16, 24, 32])
+def test_the_expansion_misses_at_most_its_tail_error_of_the_sincs_tails(factor: int) -> None:
+    # term by term, beyond the meter's 32 taps: the sinc's tail at each phase against the
+    # expansion's two terms, over 2^16 offsets each side; each term missed beyond is under
+    # |1/2 - o|^-3 / (2 pi), so the rest sums to under 1e-10
+    half = 16
+    o = np.concatenate([np.arange(-(1 << 16), -half + 1), np.arange(half + 1, 1 << 16)])
+    sign = np.where(o % 2, -1.0, 1.0)
+    for f in np.arange(1, factor) / factor:
+        scale = np.sin(np.pi * f) / np.pi
+        exact = scale * sign / (f - o)
+        terms = sum(scale * (-(f - 0.5)) ** k * sign / (0.5 - o) ** (k + 1) for k in range(2))
+        assert np.abs(exact - terms).sum() + 1e-10 <= ideal.TAIL_ERROR
+    ideal.residual_kernels(factor)  # its fit plus the tail error is under RESIDUAL_ERROR
