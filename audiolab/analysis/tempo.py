@@ -10,8 +10,10 @@ the code:
    included): *timing* (log-mel SuperFlux, Böck & Widmer 2013), *accent*
    (loudness flux below and above 200 Hz), *flux* (spectral flux), *complex*
    (complex domain), *energy* (energy flux) and *harmonic* (Hainsworth &
-   Macleod 2003). The tempo reads the *pulse*, timing plus accent (each over
-   its standard deviation); the beats read all six.
+   Macleod 2003). The tempo reads two novelties: the *pulse*, timing plus
+   accent (each over its standard deviation), which hears attacks, and the
+   harmonic feature, which hears notes change (step 4); the beats read all
+   six.
 
 2. **Periodicity in 8 s windows** (every second; one window for clips up to
    10 s). The autocorrelation of the novelty, supported by its values at
@@ -36,11 +38,19 @@ the code:
    of a steady pulse at the family's tempo over the whole clip (step 6): the
    beat grid ranks, say, 110 and 73 BPM (a 3:2 ratio), the beat trackers'
    agreement decides between them (step 5), the accent and the prior between
-   55 and 110. Inside the family the level with the
-   most support wins, the others are the *alternatives* with their shares.
+   55 and 110. Both novelties do this, and the one whose best family scores
+   higher (its windows agree on one steady pulse) proposes the families and
+   carries the curve: no one onset feature suits all music (Zapata & Gómez
+   2011 combine tempo estimators that read different features). On drums
+   the two mostly agree on the family; in legato strings and voices, whose
+   soft attacks come where the bow or the breath changes rather than on the
+   beat, the note changes hold the pulse (a rubato string quartet whose
+   pulse windows scatter from 110 to 190 BPM has its eighths, 123 to 140,
+   in the harmonic feature). Inside the family the level with the most
+   support wins, the others are the *alternatives* with their shares.
    From the middle window outwards, every window's period is sought within
-   10 % of its neighbour's, so the curve follows tempo changes without
-   octave jumps.
+   10 % of its neighbour's in the proposing novelty, so the curve follows
+   tempo changes without octave jumps.
 
 5. **Beats by committee** (:mod:`audiolab.analysis._beats`): Ellis's
    dynamic programming (2007) runs on each of the six onset functions at
@@ -315,28 +325,25 @@ def _estimate(x: np.ndarray, rate: int) -> TempoEstimate:
         starts = np.arange(0, n - width + 1, hop)
     # 2. and 3. periodicity and metrical levels, in windows spread over the clip
     voters = np.unique(np.linspace(0, len(starts) - 1, VOTING_WINDOWS).round().astype(int))
-    clarity = np.empty(len(voters))
-    candidates: list[tuple[float, float]] = []  # (bpm, clarity * level probability)
-    for i, window in enumerate(voters):
-        segment = slice(starts[window], starts[window] + width)
-        clarity[i], levels, scores = window_tempo(pulse[segment], accent[segment], fps)
-        probability = np.exp(scores - scores.max())
-        probability /= probability.sum()
-        candidates += [
-            (b, max(clarity[i], 0.0) * p) for b, p in zip(levels, probability, strict=True)
-        ]
+    clarity, all_bpms, all_weights = _windows(pulse, accent, starts, width, voters, fps)
     pulse_clarity = float(np.clip(np.median(clarity), 0.0, 1.0))
     if pulse_clarity < MIN_CLARITY:
         return TempoEstimate.none(pulse_clarity)
     # 4. and 5. the tempo families the windows propose, each tracked by the committee
-    all_bpms = np.array([c[0] for c in candidates])
-    all_weights = np.array([c[1] for c in candidates])
     curve_times = (starts + width / 2) / fps
     members = functions.committee()
+    # the novelty whose windows agree best on a steady pulse proposes the families
+    novelty, bpms, weights = pulse, all_bpms, all_weights
+    families = tempo_families(pulse, fps, bpms, weights)
+    harmonic = _normalized(functions.harmonic)
+    _, h_bpms, h_weights = _windows(harmonic, accent, starts, width, voters, fps)
+    h_families = tempo_families(harmonic, fps, h_bpms, h_weights)
+    if h_families[0][0] > families[0][0]:
+        novelty, bpms, weights, families = harmonic, h_bpms, h_weights, h_families
     tracked = []
-    for _, family in tempo_families(pulse, fps, all_bpms, all_weights):
-        level = _level(all_bpms[family], all_weights[family])
-        curve_bpm = _curve(pulse, starts, width, fps, int(voters[len(voters) // 2]), level[0])
+    for _, family in families:
+        level = _level(bpms[family], weights[family])
+        curve_bpm = _curve(novelty, starts, width, fps, int(voters[len(voters) // 2]), level[0])
         frame_period = 60.0 * fps / _extend(np.arange(n) / fps, curve_times, curve_bpm)
         frames, agreement, _ = committee(members, frame_period)
         tracked.append((agreement, level, curve_bpm, frames))
@@ -376,6 +383,27 @@ def _estimate(x: np.ndarray, rate: int) -> TempoEstimate:
         tuple((b * scale, w) for b, w in alternatives),
         beat_agreement_bits=agreement,
     )
+
+
+def _windows(
+    novelty: np.ndarray,
+    accent: np.ndarray,
+    starts: np.ndarray,
+    width: int,
+    voters: np.ndarray,
+    fps: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(clarity per window, candidate levels in BPM, their weights) of the voting windows."""
+    clarity = np.empty(len(voters))
+    bpms: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    for i, window in enumerate(voters):
+        segment = slice(starts[window], starts[window] + width)
+        clarity[i], levels, scores = window_tempo(novelty[segment], accent[segment], fps)
+        probability = np.exp(scores - scores.max())
+        bpms.append(levels)
+        weights.append(max(clarity[i], 0.0) * probability / probability.sum())
+    return clarity, np.concatenate(bpms), np.concatenate(weights)
 
 
 def _level(

@@ -156,6 +156,44 @@ def test_music_without_drums_has_the_tempo_of_its_bass_and_chords() -> None:
     assert tempo.estimate(ref.audio, 32000).bpm == pytest.approx(105, rel=0.02)
 
 
+def legato_strings(bpm: float, seed: int, seconds: float = 20.0, sr: int = 22050) -> np.ndarray:
+    """Two bowed voices an octave apart changing pitch on rubato beats, without attacks.
+
+    Each voice is one oscillator (six harmonics, vibrato) whose pitch glides
+    to the next note over 80 ms around each beat; the beats wander 5 % from
+    beat to beat. Its loudness swells slowly and jumps by 6 dB (a bow change:
+    5 ms up, 250 ms back) at random times, one every 2 s on average: the only
+    attacks in the clip, and they keep no time. Noise 40 dB down.
+    """
+    rng = np.random.default_rng(seed)
+    beats = np.concatenate([[0.0], np.cumsum(60.0 / bpm * np.exp(rng.normal(0, 0.05, 200)))])
+    beats = beats[beats < seconds + 2.0]
+    t = np.arange(int(seconds * sr)) / sr
+    out = np.zeros_like(t)
+    for voice in range(2):
+        notes = 57.0 - 12 * voice + rng.choice([0, 2, 4, 5, 7, 9, 11, 12], len(beats))
+        knots = np.repeat(beats, 2) + np.tile([-0.04, 0.04], len(beats))
+        pitch = np.repeat(notes, 2)
+        pitch[0::2] = np.concatenate([[notes[0]], notes[:-1]])
+        midi = np.interp(t, knots, pitch) + 0.1 * np.sin(2 * np.pi * 5.5 * t)
+        phase = 2 * np.pi * np.cumsum(440.0 * 2 ** ((midi - 69) / 12)) / sr
+        out += sum(np.sin(h * phase) / h for h in range(1, 7))
+    gain_db = np.interp(t, np.linspace(0, seconds, 8), rng.uniform(-6, 0, 8))
+    for when in rng.uniform(0, seconds, int(seconds / 2)):
+        d = t - when
+        gain_db += 6.0 * np.exp(np.where(d > 0, -d / 0.25, d / 0.005))
+    out *= 10 ** (gain_db / 20)
+    out = out / np.sqrt(np.mean(out**2)) + 0.01 * rng.standard_normal(len(t))
+    return 0.1 * out / np.max(np.abs(out))
+
+
+@pytest.mark.parametrize(("bpm", "seed"), [(60.0, 0), (72.0, 1), (90.0, 2), (110.0, 3)])
+def test_legato_notes_changing_pitch_without_attacks_carry_the_tempo(bpm: float, seed: int) -> None:
+    # the attack novelty hears only the bow changes, which keep no time; the
+    # note changes (the harmonic feature) hold the pulse and propose the tempo
+    assert accuracy(tempo.estimate(legato_strings(bpm, seed), 22050).bpm, bpm)[1]
+
+
 @pytest.mark.parametrize(
     "name",
     ["silence", "dc", "sustained tone", "sustained chord", "white noise", "brown noise", "tremolo"],
