@@ -3,9 +3,10 @@
 The pieces of :mod:`audiolab.analysis.tempo` that look at a novelty curve
 (100 frames per second) rather than at audio: autocorrelation and comb
 periods, the off-beat accent ratio and the metrical levels it scores with the
-tempo prior, the tempo families checked against a steady beat grid, and the
-pulse salience. The beat tracker is in :mod:`audiolab.analysis._beats`; the
-tempo module's docstring describes the method in order.
+tempo prior, the tempo families checked against a steady beat grid, the
+pulse salience and how much a smoothed novelty inflates it. The beat tracker
+is in :mod:`audiolab.analysis._beats`; the tempo module's docstring describes
+the method in order.
 """
 
 from __future__ import annotations
@@ -229,6 +230,21 @@ def pulse_salience(pulse: np.ndarray, beats_per_frame: np.ndarray) -> float:
     """
     off = [_phase_contrast(pulse, beats_per_frame * f) for f in NULL_TEMPO_FACTORS]
     return _phase_contrast(pulse, beats_per_frame) - float(np.mean(off))
+
+
+def error_inflation(n: np.ndarray, fps: float) -> float:
+    """How much wider the standard error of a mean of ``n`` is than over independent frames.
+
+    The salience counts standard errors as if frames were independent; a
+    novelty smoothed over neighbouring frames (the harmonic feature looks
+    50 ms each way) has fewer independent frames and a salience inflated by
+    this factor: ``sqrt(1 + 2 * sum(r[k]))`` over the autocorrelation's
+    first positive run (Geyer 1992, the initial positive sequence), at lags
+    shorter than a period of the fastest tempo searched.
+    """
+    r = _autocorrelation(n)[1 : max(2, int(60.0 * fps / MAX_BPM))]
+    run = r[: int(np.argmax(r <= 0))] if (r <= 0).any() else r
+    return math.sqrt(1.0 + 2.0 * float(run.sum()))
 
 
 def window_tempo(

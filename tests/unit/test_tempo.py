@@ -194,6 +194,16 @@ def test_legato_notes_changing_pitch_without_attacks_carry_the_tempo(bpm: float,
     assert accuracy(tempo.estimate(legato_strings(bpm, seed), 22050).bpm, bpm)[1]
 
 
+@pytest.mark.parametrize("width", [1, 4, 9])
+def test_a_novelty_smoothed_over_k_frames_has_k_times_fewer_independent_frames(width: int) -> None:
+    from audiolab.analysis._pulse import error_inflation
+
+    # a moving mean of white noise over k frames: its mean has k times the variance
+    noise = np.random.default_rng(width).standard_normal(200_000)
+    smoothed = np.convolve(noise, np.ones(width) / width, mode="valid")
+    assert error_inflation(smoothed, 100.0) == pytest.approx(math.sqrt(width), rel=0.1)
+
+
 @pytest.mark.parametrize(
     "name",
     ["silence", "dc", "sustained tone", "sustained chord", "white noise", "brown noise", "tremolo"],
