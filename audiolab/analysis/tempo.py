@@ -50,8 +50,8 @@ the code:
    the breath changes rather than on the beat, the note changes hold it (a
    rubato string quartet whose pulse windows scatter from 110 to 190 BPM
    has its eighths, 123 to 140, in the harmonic feature, 2.5 times the
-   score). Inside the family the level with the most
-   support wins, the others are the *alternatives* with their shares.
+   score). Inside the family the level with the most support wins, the
+   others are the *alternatives* with their shares.
    From the middle window outwards, every window's period is sought within
    10 % of its neighbour's in the proposing novelty, so the curve follows
    tempo changes without octave jumps.
