@@ -44,7 +44,7 @@ import numpy as np
 from audiolab import loudness
 from audiolab._files import Temporaries, from_libsndfile
 from audiolab._formats import Format, decode, encode
-from audiolab.loudness import ideal
+from audiolab.loudness import ideal, tails
 from audiolab.loudness.gating import to_db
 
 __all__ = ["AIM_LU", "MAX_ENCODES", "Encoded", "encode_until_it_holds", "measure_decoded"]
@@ -213,9 +213,10 @@ def encode_until_it_holds(
         decoded, decoded_rate = decode(temporary)
         lufs, peak = measure_decoded(decoded, decoded_rate)
         # the ceiling holds by the ideal true peak of the decoded file too
-        if ideal_peak:
+        level = 10.0 ** (ceiling_db / 20.0)
+        if ideal_peak and not tails.holds(decoded, decoded_rate, level):  # else shown under
             found = ideal.residuals(decoded, decoded_rate)  # one pass serves both questions
-            if ideal.exceeds(decoded, decoded_rate, 10.0 ** (ceiling_db / 20.0), found):
+            if ideal.exceeds(decoded, decoded_rate, level, found):
                 peak = max(peak, to_db(ideal.ideal_peak(decoded, decoded_rate, found)))
         done = Encoded(temporary, decoded, decoded_rate, lufs, peak, encodes, pre, info=info)
         deviation = abs(lufs - target_lufs) if lufs is not None else 0.0

@@ -42,8 +42,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 
-from audiolab._audio import check_flag
 from audiolab._musicgen import clear_cache, load_count, model_available
+from audiolab._settings import MAX_DURATION_S as MAX_DURATION_S
+from audiolab._settings import check_settings, windows
 from audiolab.errors import AudioError, ModelNotAvailableError
 
 __all__ = [
@@ -59,7 +60,6 @@ __all__ = [
 ]
 
 DEFAULT_MODEL = "facebook/musicgen-small"
-MAX_DURATION_S = 300.0
 #: The sampling rule, recorded so that a take is remade by the same one.
 SAMPLER = "audiolab.seeded-gumbel/1"
 
@@ -203,34 +203,6 @@ def load_musicgen(
     return loaded.network, loaded.tokenizer
 
 
-def _number(name: str, value: Any, low: float, *, strict: bool = False) -> float:
-    bad = isinstance(value, bool) or not isinstance(value, (int, float))
-    if bad or not math.isfinite(value) or value < low or (strict and value == low):
-        relation = "more than" if strict else "at least"
-        raise AudioError(f"{name} must be a number of {relation} {low:g}, got {value!r}")
-    return float(value)
-
-
-def _integer(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise AudioError(f"{name} must be an integer of at least {low}, got {value!r}")
-    return value
-
-
-def _check(prompts: list[Any], duration: Any) -> None:
-    if not prompts:
-        raise AudioError("no prompt given: pass a prompt or a list of prompts")
-    for prompt in prompts:
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise AudioError(f"a prompt must be non-empty text, got {prompt!r}")
-    if isinstance(duration, bool) or not isinstance(duration, (int, float)):
-        raise AudioError(f"duration must be a number of seconds, got {duration!r}")
-    if not 0 < duration <= MAX_DURATION_S:
-        raise AudioError(
-            f"duration must be more than 0 and at most {MAX_DURATION_S:g} s, got {duration!r}"
-        )
-
-
 def _fit(audio: Any, rate: int, target_rate: int, channels: int) -> Any:
     """Conditioning audio at the model's rate and channel count."""
     from audiolab._windowed import resample
@@ -238,27 +210,6 @@ def _fit(audio: Any, rate: int, target_rate: int, channels: int) -> Any:
     if audio.shape[0] != channels:  # mono to stereo by copying, stereo to mono by the mean
         audio = audio.mean(axis=0, keepdims=True) if channels == 1 else audio.repeat(2, axis=0)
     return resample(audio, rate, target_rate)
-
-
-def _windows(loaded: Any, window_s: Any, overlap_s: float, crossfade_s: float) -> tuple[int, ...]:
-    """(window, overlap) in frames and the crossfade in samples, checked against the model."""
-    rate = loaded.frame_rate
-    if window_s is None:
-        window = loaded.window_frames
-    else:
-        window = round(_number("window_s", window_s, 0.0, strict=True) * rate)
-        if not 2 <= window <= loaded.max_frames:
-            raise AudioError(
-                f"window_s must be from {2 / rate:g} s to {loaded.max_frames / rate:g} s "
-                f"(the model's position embeddings) for {loaded.model!r}, got {window_s!r}"
-            )
-    overlap = round(overlap_s * rate)
-    if not 1 <= overlap < window:
-        raise AudioError(
-            f"overlap_s must be at least one frame ({1 / rate:g} s) and less than the window "
-            f"({window / rate:g} s), got {overlap_s!r}"
-        )
-    return window, overlap, round(crossfade_s * loaded.sample_rate)
 
 
 @overload
@@ -416,23 +367,11 @@ def generate(
     True
     """
     prompts = [prompt_or_prompts] if isinstance(prompt_or_prompts, str) else list(prompt_or_prompts)
-    _check(prompts, duration)
-    n = _integer("n", n, 1)
-    if seed is not None:
-        _integer("seed", seed, 0)
-    guidance_scale = _number("guidance_scale", guidance_scale, 0.0)
-    temperature = _number("temperature", temperature, 0.0, strict=True)
-    top_k = _integer("top_k", top_k, 0)
-    top_p = _number("top_p", top_p, 0.0)
-    if top_p > 1:
-        raise AudioError(f"top_p must be from 0 to 1, got {top_p!r}")
-    overlap_s = _number("overlap_s", overlap_s, 0.0, strict=True)
-    crossfade_s = _number("crossfade_s", crossfade_s, 0.0)
-    if crossfade_s > overlap_s:
-        raise AudioError(
-            f"crossfade_s must be at most overlap_s ({overlap_s:g}), got {crossfade_s!r}"
-        )
-    check_flag("include_prompt", include_prompt)
+    n, guidance_scale, temperature, top_k, top_p, overlap_s, crossfade_s = check_settings(
+        prompts, duration, n=n, seed=seed, guidance_scale=guidance_scale,
+        temperature=temperature, top_k=top_k, top_p=top_p, overlap_s=overlap_s,
+        crossfade_s=crossfade_s, include_prompt=include_prompt,
+    )  # fmt: skip
     from audiolab import _musicgen, _provenance, _windowed
 
     _musicgen.check_available(model)  # missing weights are said before torch is imported
@@ -451,7 +390,7 @@ def generate(
             f"{model!r} is a {loaded.model_class}, which cannot follow a melody: use a "
             "MusicGen-Melody checkpoint (such as facebook/musicgen-melody) or drop melody="
         )
-    window, overlap, crossfade = _windows(loaded, window_s, overlap_s, crossfade_s)
+    window, overlap, crossfade = windows(loaded, window_s, overlap_s, crossfade_s)
     if prompt_audio is not None:
         prompt_audio = _fit(prompt_audio, prompt_rate, loaded.sample_rate, loaded.channels)
     if melody_audio is not None:

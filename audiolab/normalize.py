@@ -12,7 +12,9 @@ down, solved the same exact way, lands it on the target
 (:mod:`audiolab.limiting`). The ceiling holds by
 the meter's true peak and by ideal (sinc) interpolation
 (:mod:`audiolab.loudness.ideal`: the limiter reads both, and its result is
-checked and made again, aiming lower, should the ideal one be over). The
+checked and made again, aiming lower, should the ideal one be over; a plain
+gain whose peaks leave room is shown to hold by a bound of the sinc's tails,
+:mod:`audiolab.loudness.tails`, without the ideal's FFTs). The
 loudness target holds: the signal is never peak-normalized instead. When the target cannot
 be reached under the ceiling (or the audio is silent), :class:`NormalizeInfo`
 says why, with the numbers.
@@ -56,7 +58,7 @@ from audiolab.limiting import (
     MAX_REDUCTION_DB,
     limit_holding_ideal,
 )
-from audiolab.loudness import Analysis, analyse, ideal, truepeak
+from audiolab.loudness import Analysis, analyse, ideal, tails, truepeak
 from audiolab.loudness.constants import ABSOLUTE_GATE_LUFS, MOMENTARY_S
 from audiolab.loudness.gating import gated_loudness, to_db
 
@@ -258,8 +260,8 @@ def normalize_analysis(
     elif fits:
         fits = not truepeak.exceeds(x, rate, level)
     found = None  # the ideal true peak's residuals: a gain scales them
-    if fits and ideal_peak:  # and between the meter's points
-        found = ideal.residuals(x, rate)
+    if fits and ideal_peak and not tails.holds(x, rate, level):  # and between the meter's
+        found = ideal.residuals(x, rate)  # points, exactly where a bound does not show it
         fits = not ideal.exceeds(x, rate, level, found)
     held = True  # by the ideal true peak
     if fits:

@@ -18,6 +18,10 @@ The package, a room of its own:
   how many times it oversamples at each rate;
 * :mod:`~audiolab.loudness.truepeak`: the oversampled peak and its "does it
   exceed?" question;
+* :mod:`~audiolab.loudness.ideal`: the ideal (sinc) true peak, the meter's
+  value plus a residual of two FFTs of twice the signal;
+* :mod:`~audiolab.loudness.tails`: a bound of it without those FFTs (the
+  sinc's tails by summation by parts), enough where the peaks leave room;
 * :mod:`~audiolab.loudness.envelope`: the envelope a limiter reads;
 * :mod:`~audiolab.loudness.meter`: the public functions, one question each;
 * :mod:`~audiolab.loudness.reporting`: :func:`report`, every answer from one pass.

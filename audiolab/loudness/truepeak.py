@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -144,9 +145,10 @@ class PeakSearch:
         Amplitude: blocks that provably stay at or under it are not candidates.
     above_samples : bool
         Raise the threshold to the sample peak (what the true peak needs).
-    extra : numpy.ndarray, optional
+    extra : numpy.ndarray or callable, optional
         A bound added to every block's (one per block): what a subclass adds to
-        the interpolated values (:mod:`audiolab.loudness.ideal`).
+        the interpolated values (:mod:`audiolab.loudness.ideal`); or a function
+        of the largest ``|sample|`` each block reads, giving that bound.
     """
 
     def __init__(
@@ -156,7 +158,7 @@ class PeakSearch:
         floor: float,
         *,
         above_samples: bool,
-        extra: np.ndarray | None = None,
+        extra: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         n, block = len(x), _PEAK_BLOCK
         factor = oversampling_factor(sr)
@@ -178,6 +180,8 @@ class PeakSearch:
         taps, d2_gain = interpolator(factor)
         gain = float(np.abs(taps).sum(axis=0).max())
         near = np.maximum(window_max[: self.n_blocks], window_max[1 : self.n_blocks + 1])
+        if callable(extra):
+            extra = extra(near)
         added = np.zeros(self.n_blocks) if extra is None else extra
         promising = np.flatnonzero(gain * near + added > threshold)
         if promising.size == 0:

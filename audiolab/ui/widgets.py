@@ -36,7 +36,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +50,7 @@ from audiolab.ui.generators import (
     musicgen_generator,
     synth_generator,
 )
+from audiolab.ui.take_view import Take, note_html, take_widgets
 
 __all__ = [
     "Audition",
@@ -60,41 +60,6 @@ __all__ = [
     "musicgen_generator",
     "synth_generator",
 ]
-
-
-def _wav_bytes(audio: np.ndarray, sr: int, subtype: str) -> bytes:
-    import soundfile as sf
-
-    buffer = io.BytesIO()
-    sf.write(buffer, audio.T, sr, format="WAV", subtype=subtype)
-    return buffer.getvalue()
-
-
-@dataclass(eq=False)
-class Take:
-    """One generated take: its audio, normalized version, measurements and widgets."""
-
-    index: int
-    prompt: str
-    seed: int
-    sample_rate: int
-    audio: np.ndarray = field(repr=False)
-    normalized: np.ndarray = field(repr=False)
-    info: Any = field(repr=False)
-    measurement: Any = field(repr=False)
-    seconds: float = 0.0
-    widget: Any = field(default=None, repr=False)
-    raw_player: Any = field(default=None, repr=False)
-    player: Any = field(default=None, repr=False)
-    rating: Any = field(default=None, repr=False)
-    note: Any = field(default=None, repr=False)
-    keep_button: Any = field(default=None, repr=False)
-    status: Any = field(default=None, repr=False)
-    record: Any = field(default=None, repr=False)
-    parent: int | None = None  # the take this one extends
-    parameters: dict[str, Any] | None = field(default=None, repr=False)  # its provenance
-    seams_s: tuple[float, ...] = ()
-    extend_button: Any = field(default=None, repr=False)
 
 
 class Audition:
@@ -179,7 +144,7 @@ class Audition:
         self.progress = w.IntProgress(
             value=0, min=0, max=1, description="", layout=w.Layout(width="40%")
         )
-        self.message = w.HTML(value="" if notice is None else self._note(notice))
+        self.message = w.HTML(value="" if notice is None else note_html(notice))
         self.ab = w.ToggleButtons(options=[], description="A/B", style=style)
         self.ab_player = w.Audio(value=b"", format="wav", autoplay=False, controls=True)
         self.ab_label = w.HTML()
@@ -208,13 +173,6 @@ class Audition:
 
         display(self.widget)
 
-    @staticmethod
-    def _note(text: str, error: bool = False) -> str:
-        import html
-
-        color = "#b00020" if error else "#555555"
-        return f'<div style="color:{color};white-space:pre-wrap">{html.escape(text)}</div>'
-
     def show_error(self, text: str) -> None:
         """Show a message in the widget's error box.
 
@@ -225,7 +183,7 @@ class Audition:
         >>> "no weights" in audition.message.value
         True
         """
-        self.message.value = self._note(text, error=True)
+        self.message.value = note_html(text, error=True)
 
     # ------------------------------------------------------------------ generation
     def generate(self) -> None:
@@ -280,7 +238,7 @@ class Audition:
             melody = self.melody_audio()
             for i in range(count):
                 if self._cancel.is_set():
-                    self.message.value = self._note(f"cancelled after {i} of {count} takes")
+                    self.message.value = note_html(f"cancelled after {i} of {count} takes")
                     break
                 self._add(self._make_take(prompt, first + i, melody=melody))
                 self.progress.value = i + 1
@@ -339,7 +297,10 @@ class Audition:
         )
         take.parent, take.parameters = parent, getattr(made, "parameters", None)
         take.seams_s = tuple(seams or ())
-        self._take_widgets(take)
+        take_widgets(
+            take, float(self.target.value), float(self.ceiling.value),
+            on_keep=self.keep, on_extend=self.extend, on_download=self.download,
+        )  # fmt: skip
         return take
 
     def extend(self, index: int) -> Take | None:
@@ -368,67 +329,6 @@ class Audition:
             return None
         self._add(take)
         return take
-
-    def _take_widgets(self, take: Take) -> None:
-        import ipywidgets as w
-        from matplotlib.figure import Figure
-
-        from audiolab.ui import plot
-
-        take.raw_player = w.Audio(
-            value=_wav_bytes(take.audio, take.sample_rate, "FLOAT"), format="wav", autoplay=False
-        )
-        take.player = w.Audio(
-            value=_wav_bytes(take.normalized, take.sample_rate, "PCM_16"),
-            format="wav",
-            autoplay=False,
-        )
-        figure = Figure(figsize=(8, 2.6), layout="constrained")
-        plot.loudness(
-            take.normalized,
-            take.sample_rate,
-            float(self.target.value),
-            ax=figure.add_subplot(),
-            true_peak_db=float(self.ceiling.value),
-        )
-        picture = io.BytesIO()
-        figure.savefig(picture, format="png", dpi=80)
-        m, info = take.measurement, take.info
-        bpm = "-" if m.bpm is None else f"{m.bpm:.1f}"
-        extends = "" if take.parent is None else f" (extends take {take.parent})"
-        facts = (
-            f"<b>take {take.index}</b>{extends} · seed {take.seed} · "
-            f"{take.seconds:.1f} s to generate<br>"
-            f"raw {info.input_lufs:.1f} LUFS → {info.output_lufs:.1f} LUFS, true peak "
-            f"{info.true_peak_dbtp:.1f} dBTP{' (limited)' if info.limited else ''} · "
-            f"{bpm} BPM · key {m.key or '-'}"
-        )
-        if info.message:
-            facts += f"<br>{self._note(info.message, error=True)}"
-        take.rating = w.IntSlider(value=3, min=1, max=5, description="rating")
-        take.note = w.Text(placeholder="a note", description="note")
-        take.keep_button = w.Button(description="Keep", icon="check")
-        take.status = w.HTML()
-        take.keep_button.on_click(lambda _: self.keep(take.index))
-        take.extend_button = w.Button(description="Extend this take", icon="forward")
-        take.extend_button.on_click(lambda _: self.extend(take.index))
-        download = w.Button(description="Download", icon="download")
-        download.on_click(lambda _: self.download(take.index))
-        take.widget = w.VBox(
-            [
-                w.HTML(facts),
-                w.HBox(
-                    [
-                        w.VBox([w.HTML("raw"), take.raw_player]),
-                        w.VBox([w.HTML("normalized"), take.player]),
-                    ]
-                ),
-                w.Image(value=picture.getvalue(), format="png"),
-                w.HBox([take.rating, take.note, take.keep_button, take.extend_button, download]),
-                take.status,
-            ],
-            layout=w.Layout(border="1px solid #ddd", padding="6px", margin="4px 0"),
-        )
 
     # ------------------------------------------------------------------ A/B and keep
     def _on_ab(self, change: dict[str, Any]) -> None:
@@ -474,7 +374,7 @@ class Audition:
                 prompt=take.prompt, model=self.model_name, seed=take.seed,
             )  # fmt: skip
         except Exception as err:
-            take.status.value = self._note(f"no download: {type(err).__name__}: {err}", True)
+            take.status.value = note_html(f"no download: {type(err).__name__}: {err}", True)
             return None
         mime = {"wav": "wav", "flac": "flac", "mp3": "mpeg"}.get(kind, "ogg")
         data = base64.b64encode(result.path.read_bytes()).decode("ascii")
@@ -528,8 +428,8 @@ class Audition:
                     job = child.record.job_id
                     child.record = self.store.link(job, parent.record.job_id, "extend")
         except Exception as err:
-            take.status.value = self._note(f"not kept: {type(err).__name__}: {err}", error=True)
+            take.status.value = note_html(f"not kept: {type(err).__name__}: {err}", error=True)
             return None
-        take.status.value = self._note(f"kept as {take.record.job_id} ({take.record.path})")
+        take.status.value = note_html(f"kept as {take.record.job_id} ({take.record.path})")
         take.keep_button.disabled = True
         return take.record
