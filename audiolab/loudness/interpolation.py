@@ -34,6 +34,7 @@ __all__ = [
     "interpolation_gain",
     "interpolator",
     "oversampling_factor",
+    "point_windows",
     "sample_rows",
 ]
 
@@ -195,7 +196,37 @@ def interpolation_gain(sr: int) -> float:
     return 1.0 if factor == 1 else float(np.abs(interpolator(factor)[0]).sum(axis=0).max())
 
 
-def block_points(x: np.ndarray, sr: int, chosen: np.ndarray) -> np.ndarray:
+def point_windows(x: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """The samples every point of the blocks ``chosen`` reads, as a view.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        One channel, 1-D float64.
+    chosen : numpy.ndarray
+        Block indices.
+
+    Returns
+    -------
+    numpy.ndarray
+        (len(chosen), 32, 64): ``[b, t, i]`` is tap ``t``'s sample of point
+        ``64 b + i`` (``x[64 b + i - 16 + t]``, zero outside the signal).
+
+    Examples
+    --------
+    >>> point_windows(np.arange(100.0), np.array([1]))[0, :, 0][[0, 16, 31]]
+    array([48., 64., 79.])
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    block, n_taps = POINTS_PER_BLOCK, TRUE_PEAK_TAPS_PER_PHASE
+    rows = sample_rows(x, chosen * block - n_taps // 2, block + n_taps - 1)
+    return sliding_window_view(rows, n_taps, axis=1).transpose(0, 2, 1)
+
+
+def block_points(
+    x: np.ndarray, sr: int, chosen: np.ndarray, windows: np.ndarray | None = None
+) -> np.ndarray:
     """The interpolated values of every point of the blocks ``chosen`` of one channel.
 
     Block ``b`` holds points ``64 b .. 64 b + 63``; point ``p`` is the
@@ -209,6 +240,8 @@ def block_points(x: np.ndarray, sr: int, chosen: np.ndarray) -> np.ndarray:
         Sample rate in Hz (oversampled more than once).
     chosen : numpy.ndarray
         Block indices.
+    windows : numpy.ndarray, optional
+        Their :func:`point_windows`, when already taken.
 
     Returns
     -------
@@ -220,13 +253,10 @@ def block_points(x: np.ndarray, sr: int, chosen: np.ndarray) -> np.ndarray:
     >>> block_points(np.array([0.0, 1.0, 1.0, 0.0]), 48000, np.array([0])).shape
     (1, 15, 64)
     """
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    block, n_taps = POINTS_PER_BLOCK, TRUE_PEAK_TAPS_PER_PHASE
-    rows = sample_rows(x, chosen * block - n_taps // 2, block + n_taps - 1)
-    # the taps of each phase times every point's taps-wide window of samples (a view)
-    windows = sliding_window_view(rows, n_taps, axis=1).transpose(0, 2, 1)
+    if windows is None:
+        windows = point_windows(x, chosen)
     values = np.matmul(_taps_by_phase(oversampling_factor(sr)), windows)
+    block = POINTS_PER_BLOCK
     last = len(x) // block  # the block of point len(x): points beyond it belong to no one
     if chosen.size and chosen.max() >= last:
         beyond = chosen == last

@@ -40,7 +40,12 @@ import numpy as np
 
 from audiolab.loudness.constants import TRUE_PEAK_TAPS_PER_PHASE
 from audiolab.loudness.ideal import RESIDUAL_ERROR, residual_kernels
-from audiolab.loudness.interpolation import POINTS_PER_BLOCK, oversampling_factor, sample_rows
+from audiolab.loudness.interpolation import (
+    POINTS_PER_BLOCK,
+    block_points,
+    oversampling_factor,
+    point_windows,
+)
 from audiolab.loudness.truepeak import PeakSearch
 
 __all__ = ["STRETCH_ENDS", "TailSearch", "far_bounds", "holds"]
@@ -199,14 +204,11 @@ class TailSearch(PeakSearch):
         numpy.ndarray
             Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
         """
-        from numpy.lib.stride_tricks import sliding_window_view
-
-        values = super().interpolate(chosen)
-        block = POINTS_PER_BLOCK
-        rows = sample_rows(self.x, chosen * block - _HALF, block + TRUE_PEAK_TAPS_PER_PHASE - 1)
-        windows = sliding_window_view(rows, TRUE_PEAK_TAPS_PER_PHASE, axis=1)  # (b, 64, 32)
-        near = np.einsum("bit,kt->kbi", windows, self.near)
+        windows = point_windows(self.x, chosen)  # one view for the meter and the near part
+        values = block_points(self.x, self.sr, chosen, windows)
+        near = np.einsum("bti,kt->kbi", windows, self.near)
         values += np.einsum("pk,kbi->bpi", self.coefficients, near)
+        block = POINTS_PER_BLOCK
         beyond = chosen[:, np.newaxis] * block + np.arange(block) > self.n  # no such point
         values[np.broadcast_to(beyond[:, np.newaxis, :], values.shape)] = 0.0
         values += np.sign(values) * self.spread[chosen][:, np.newaxis, np.newaxis]
