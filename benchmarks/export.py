@@ -142,6 +142,9 @@ def timing(folder: Path, repeat: int) -> None:
     rows = [
         ("plain gain, wav PCM_16", plain, SR, -16.0, "wav", True),
         ("needs the limiter, wav PCM_16", music, SR, -16.0, "wav", True),
+        # the same take 1 LU lower: a plain gain, its white-noise hi-hats up to the Nyquist
+        # frequency, 0.6 dB under the ceiling (the tails bound, summed within its reach)
+        ("plain gain, full band, 0.6 dB of room", music, SR, -17.0, "wav", True),
     ]
     rows += [(f"needs the limiter, {f}", music, SR, -16.0, f, True) for f in ("flac", "ogg", "mp3")]
     # the ceiling held by the BS.1770 meter only (ideal_peak=False), as delivery checks hold it
