@@ -16,7 +16,10 @@ median of the per-round ratios, in wall and in CPU time): WAV PCM_16 on a clip
 whose peaks allow a plain gain and on one that needs the limiter, then each
 other format on the limiter clip.
 
-Part 3, shared gain: four stems of one mix exported with ``gain="shared"``
+Part 3, a folder: eight takes of 9-16 s (each its own length), each through the
+limiter, against the naive recipe on the same takes.
+
+Part 4, shared gain: four stems of one mix exported with ``gain="shared"``
 and with ``gain="each"``: the time of each, the loudest stem's loudness and
 how far the stems' loudness differences moved from the originals'.
 
@@ -187,6 +190,29 @@ def timing(folder: Path, repeat: int) -> None:
     )
 
 
+def takes(folder: Path, repeat: int) -> None:
+    """A folder of takes of eight lengths, each to -16 LUFS through the limiter: the ideal
+    check's transforms come in a few lengths, so its kernels serve them all."""
+    seconds = (9.0, 10.3, 11.1, 12.2, 13.7, 14.4, 15.6, 16.0)
+    clips = [programme(s, SR, seed=i) for i, s in enumerate(seconds)]
+
+    def ours() -> None:
+        for i, clip in enumerate(clips):
+            export(clip, folder / f"take{i}.wav", SR, target_lufs=-16.0)
+
+    def theirs() -> None:
+        for i, clip in enumerate(clips):
+            naive(clip, folder / f"naive{i}.wav", SR, -16.0, "PCM_16")
+
+    r = paired(ours, theirs, repeat)
+    per = 1000 / len(clips)
+    print(
+        f"\n8 takes of 9-16 s, limited, a take: audiolab {per * r['ours_wall']:.1f} ms,"
+        f" naive {per * r['theirs_wall']:.1f} ms, {r['wall_ratio']:.2f}x"
+        f" (CPU {r['cpu_ratio']:.2f}x)"
+    )
+
+
 def shared(folder: Path, repeat: int) -> None:
     mix = [programme(8.0, SR, seed=s) * g for s, g in ((1, 1.0), (2, 0.5), (3, 0.25), (4, 0.1))]
     before = [loudness.integrated(stem, SR) for stem in mix]
@@ -217,6 +243,7 @@ def main() -> None:
         if not args.skip_sweep:
             run_sweep(Path(folder), args.grid)
         timing(Path(folder), args.repeat)
+        takes(Path(folder), max(3, args.repeat // 3))
         shared(Path(folder), args.repeat)
 
 

@@ -109,15 +109,29 @@ def residual_kernels(factor: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return near, coefficients, np.abs(coefficients).max(axis=0)
 
 
+def _transform_size(points: int) -> int:
+    """The FFT length for ``points`` points: the least of ``2^j``, ``5 * 2^j / 4`` and
+    ``3 * 2^j / 2`` not under it. Few lengths, so that the kernels' spectra serve takes
+    of many lengths (a new length costs them about 1.5 transforms), at most 4/3 over."""
+    size = 16
+    while size < points:
+        size *= 2
+    for smaller in (size * 5 // 8, size * 3 // 4):  # 1.25 and 1.5 times the power below
+        if smaller >= points:
+            return smaller
+    return size
+
+
 @lru_cache(maxsize=4)
-def _kernel_spectra(n: int, size: int, factor: int) -> tuple[np.ndarray, float]:
+def _kernel_spectra(size: int, factor: int) -> tuple[np.ndarray, float]:
     """Spectra (terms, size // 2 + 1) of the kernels ``W_k`` correlates the signal with,
-    single precision, and the largest kernel's 2-norm."""
+    single precision, and the largest kernel's 2-norm. Over every circular offset: a
+    signal and its points within ``size / 2 - 1`` of each other never wrap round."""
     from scipy import fft
 
     o = np.arange(size)
     o = np.where(o < size // 2, o, o - size)  # the offset of each circular index
-    far = ((o <= -_HALF) | (o > _HALF)) & (np.abs(o) < n)
+    far = (o <= -_HALF) | (o > _HALF)
     sign = np.where(o % 2, -1.0, 1.0)
     near = residual_kernels(factor)[0]
     spectra = np.empty((_TERMS, size // 2 + 1), dtype=np.complex64)
@@ -163,9 +177,9 @@ class Residual:
         # point p lies between x[p - 1] and x[p]: W_k[p] reads x[p - 1 + o]
         shifted = np.zeros(n + 1, dtype=np.float32)
         shifted[1:] = x
-        size = fft.next_fast_len(2 * (n + 1 + _HALF), real=True)  # no wrapping round
+        size = _transform_size(2 * (n + 1 + _HALF))  # no wrapping round
         spectrum = fft.rfft(shifted, size)
-        spectra, norm = _kernel_spectra(n + 1, size, oversampling_factor(sr))
+        spectra, norm = _kernel_spectra(size, oversampling_factor(sr))
         blocks = -(-(n + 1) // POINTS_PER_BLOCK)
         self.rows = np.zeros((_TERMS, blocks * POINTS_PER_BLOCK), dtype=np.float32)
         for k in range(_TERMS):

@@ -79,6 +79,19 @@ def test_the_ideal_true_peak_is_the_sinc_sum_at_every_point(
         assert ideal.exceeds(x, sr, level) == (level < expected)
 
 
+@pytest.mark.parametrize("size", [640, 768, 1024])
+@pytest.mark.parametrize("kind", ["nyquist", "clicks"])
+def test_the_longest_signal_of_a_transform_length_does_not_wrap_round(size: int, kind: str) -> None:
+    # the kernels span every circular offset: a signal of size / 2 - 17 samples is the
+    # longest whose points and samples never meet round the circle (one more would)
+    n = size // 2 - 17
+    x = _signal(kind, n, np.random.default_rng(size))[np.newaxis]
+    residual = ideal.Residual(x[0], 48000)
+    assert residual.rows.shape[1] >= n + 1
+    expected = sinc_sum_peak(x, 48000)
+    assert ideal.ideal_peak(x, 48000, [residual]) == pytest.approx(expected, abs=residual.slack)
+
+
 def test_full_band_material_peaks_over_the_meter_and_the_ideal_value_sees_it() -> None:
     # clipped noise: the meter's 32-tap Kaiser sinc reads it about 1 dB under the sinc
     sr = 16000
