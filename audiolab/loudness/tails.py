@@ -47,7 +47,7 @@ from audiolab.loudness.constants import TRUE_PEAK_TAPS_PER_PHASE
 from audiolab.loudness.ideal import RESIDUAL_ERROR, residual_kernels
 from audiolab.loudness.interpolation import (
     POINTS_PER_BLOCK,
-    block_points,
+    interpolator,
     oversampling_factor,
     point_windows,
     sample_rows,
@@ -211,6 +211,7 @@ class TailSearch(PeakSearch):
         factor = oversampling_factor(sr)
         self.near, self.coefficients, largest = residual_kernels(factor)
         self.wide = _wide_kernels(factor)
+        self.narrow = _narrow_taps(factor)
         n_blocks = -(-(len(x) + 1) // POINTS_PER_BLOCK)
         peak = max(float(x.max()), -float(x.min())) if len(x) else 0.0
         tables = _block_extremes(x, max(1, n_blocks))
@@ -246,30 +247,29 @@ class TailSearch(PeakSearch):
         numpy.ndarray
             Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
         """
-        windows = point_windows(self.x, chosen)  # one view for the meter and the near part
-        meter = block_points(self.x, self.sr, chosen, windows)
-        near = np.einsum("bti,kt->kbi", windows, self.near)
-        values = self._outward(meter + np.einsum("pk,kbi->bpi", self.coefficients, near), chosen)
+        windows = point_windows(self.x, chosen)
+        # the meter's taps and the near part together: the sinc over the 32 offsets
+        values = self._outward(np.matmul(self.narrow, windows), chosen)
         hard = np.flatnonzero(np.abs(values).max(axis=(1, 2)) > self.threshold)
         if 0 < hard.size <= self.wide_left:  # else "not shown": the exact check costs less
             self.wide_left -= hard.size
-            values[hard] = self._wide(chosen[hard], meter[hard])
+            values[hard] = self._wide(chosen[hard], windows[hard])
         return values
 
-    def _wide(self, chosen: np.ndarray, meter: np.ndarray) -> np.ndarray:
+    def _wide(self, chosen: np.ndarray, windows: np.ndarray) -> np.ndarray:
         """The values of the blocks ``chosen`` with the tails within REACH summed."""
         from numpy.lib.stride_tricks import sliding_window_view
 
         # point 64 b + i reads x[64 b + i - 1 + o], o = -REACH .. REACH
         width = 2 * REACH + 1
-        rows = sample_rows(
-            self.x, chosen * POINTS_PER_BLOCK - 1 - REACH, POINTS_PER_BLOCK + width - 1
-        )
+        block = POINTS_PER_BLOCK
+        rows = sample_rows(self.x, chosen * block - 1 - REACH, block + width - 1)
         exact = sliding_window_view(rows, width, axis=1) @ self.wide.T  # (b, 64, terms)
-        meter += (exact @ self.coefficients.T).transpose(0, 2, 1)
+        values = np.matmul(self.narrow, windows)
+        values += (exact @ self.coefficients.T).transpose(0, 2, 1)
         if self._wide_spread is None:
             self._wide_spread = self._beyond_reach()
-        return self._outward(meter, chosen, self._wide_spread)
+        return self._outward(values, chosen, self._wide_spread)
 
     def _outward(
         self, values: np.ndarray, chosen: np.ndarray, spread: np.ndarray | None = None
@@ -285,16 +285,24 @@ class TailSearch(PeakSearch):
 
 
 @lru_cache(maxsize=8)
+def _narrow_taps(factor: int) -> np.ndarray:
+    """(phases, 32): the meter's taps plus the residual's near part, at every phase."""
+    near, coefficients, _ = residual_kernels(factor)
+    narrow = np.ascontiguousarray(interpolator(factor)[0].T + coefficients @ near)
+    narrow.setflags(write=False)
+    return narrow
+
+
+@lru_cache(maxsize=8)
 def _wide_kernels(factor: int) -> np.ndarray:
-    """(terms, 2 REACH + 1): the residual's kernels over offsets -REACH .. REACH (the
-    meter's taps' near part, the sinc's tails beyond it)."""
-    near = residual_kernels(factor)[0]
+    """(terms, 2 REACH + 1): the residual's kernels over offsets -REACH .. REACH beyond
+    the meter's taps (the sinc's tails; 0 over the taps, which :func:`_narrow_taps` has)."""
+    terms = len(residual_kernels(factor)[0])
     offsets = np.arange(-REACH, REACH + 1)
     sign = np.where(offsets % 2, -1.0, 1.0)
-    powers = np.arange(1, len(near) + 1)[:, np.newaxis]
+    powers = np.arange(1, terms + 1)[:, np.newaxis]
     wide = sign / (0.5 - offsets) ** powers
-    taps = (offsets > -_HALF) & (offsets <= _HALF)
-    wide[:, taps] = near
+    wide[:, (offsets > -_HALF) & (offsets <= _HALF)] = 0.0
     wide.setflags(write=False)
     return wide
 
