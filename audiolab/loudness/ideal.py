@@ -175,15 +175,16 @@ class Residual:
 
         n = len(x)
         # point p lies between x[p - 1] and x[p]: W_k[p] reads x[p - 1 + o]
-        shifted = np.zeros(n + 1, dtype=np.float32)
-        shifted[1:] = x
         size = _transform_size(2 * (n + 1 + _HALF))  # no wrapping round
-        spectrum = fft.rfft(shifted, size)
+        shifted = np.zeros(size, dtype=np.float32)
+        shifted[1 : n + 1] = x
+        spectrum = fft.rfft(shifted, overwrite_x=True)
         spectra, norm = _kernel_spectra(size, oversampling_factor(sr))
         blocks = -(-(n + 1) // POINTS_PER_BLOCK)
         self.rows = np.zeros((_TERMS, blocks * POINTS_PER_BLOCK), dtype=np.float32)
-        for k in range(_TERMS):
-            self.rows[k, : n + 1] = fft.irfft(spectrum * spectra[k], size)[: n + 1]
+        for k in range(_TERMS):  # the last term takes the signal's spectrum over
+            product = np.multiply(spectrum, spectra[k], out=spectrum if k == _TERMS - 1 else None)
+            self.rows[k, : n + 1] = fft.irfft(product, size, overwrite_x=True)[: n + 1]
         peak = max(float(x.max()), -float(x.min())) if n else 0.0
         eps = float(np.finfo(np.float32).eps)
         rounding = 10.0 * eps * math.log2(size) * math.sqrt(float(np.dot(x, x))) * norm
