@@ -187,8 +187,10 @@ class TailSearch(PeakSearch):
 
     Every point's value is the meter's, plus the residual's near part
     (exact), plus, outward, the far part's bound (:func:`far_bounds`) and the
-    expansion's :data:`~audiolab.loudness.ideal.RESIDUAL_ERROR`. Its
-    :meth:`largest` is therefore at least the ideal true peak.
+    expansion's :data:`~audiolab.loudness.ideal.RESIDUAL_ERROR`. On a block
+    still over the level the tails within :data:`REACH` are summed exactly and
+    only those beyond it are bounded. Its :meth:`largest` is therefore at
+    least the ideal true peak.
 
     Parameters
     ----------
