@@ -249,17 +249,18 @@ class TailSearch(PeakSearch):
         numpy.ndarray
             Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
         """
-        windows = point_windows(self.x, chosen)
         # the meter's taps and the near part together: the sinc over the 32 offsets
-        values = self._outward(np.matmul(self.narrow, windows), chosen)
+        narrow = np.matmul(self.narrow, point_windows(self.x, chosen))
+        values = self._outward(narrow, chosen)
         hard = np.flatnonzero(np.abs(values).max(axis=(1, 2)) > self.threshold)
         if 0 < hard.size <= self.wide_left:  # else "not shown": the exact check costs less
             self.wide_left -= hard.size
-            values[hard] = self._wide(chosen[hard], windows[hard])
+            values[hard] = self._wide(chosen[hard], narrow[hard])
         return values
 
-    def _wide(self, chosen: np.ndarray, windows: np.ndarray) -> np.ndarray:
-        """The values of the blocks ``chosen`` with the tails within REACH summed."""
+    def _wide(self, chosen: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The blocks ``chosen``, given their narrow values, with the tails within REACH
+        summed (in ``values``)."""
         from numpy.lib.stride_tricks import sliding_window_view
 
         # point 64 b + i reads x[64 b + i - 1 + o], o = -REACH .. REACH
@@ -267,7 +268,6 @@ class TailSearch(PeakSearch):
         block = POINTS_PER_BLOCK
         rows = sample_rows(self.x, chosen * block - 1 - REACH, block + width - 1)
         exact = sliding_window_view(rows, width, axis=1) @ self.wide.T  # (b, 64, terms)
-        values = np.matmul(self.narrow, windows)
         values += (exact @ self.coefficients.T).transpose(0, 2, 1)
         if self._wide_spread is None:
             self._wide_spread = self._beyond_reach()
@@ -276,14 +276,14 @@ class TailSearch(PeakSearch):
     def _outward(
         self, values: np.ndarray, chosen: np.ndarray, spread: np.ndarray | None = None
     ) -> np.ndarray:
-        """``values`` with no point past the signal, moved outward by the blocks' spread."""
+        """``values`` moved outward by the blocks' spread, as a new array (the points
+        past the signal set to 0 in ``values`` first)."""
         block = POINTS_PER_BLOCK
         if chosen.size and (int(chosen.max()) + 1) * block > self.n + 1:
             beyond = chosen[:, np.newaxis] * block + np.arange(block) > self.n  # no such point
             values[np.broadcast_to(beyond[:, np.newaxis, :], values.shape)] = 0.0
         by = (self.spread if spread is None else spread)[chosen][:, np.newaxis, np.newaxis]
-        values += np.copysign(by, values)  # outward, also from 0
-        return values
+        return values + np.copysign(by, values)  # outward, also from 0
 
 
 @lru_cache(maxsize=8)
