@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from audiolab.limiter import Limiter, Release
-from audiolab.loudness import Analysis, analyse, ideal
+from audiolab.loudness import Analysis, analyse, ideal, tails
 from audiolab.loudness.gating import gated_loudness, gating_powers, to_db
 from audiolab.loudness.ideal import Residual
 
@@ -370,7 +370,11 @@ def limit_holding_ideal(
     given the source's ``residuals``), and the ideal true peak of its result
     is checked: on recorded music it holds (the ideal reads within 0.05 dB of
     the meter there, inside the limiter's headroom), for the cost of one
-    residual, the result's. Where it is over (content near the Nyquist
+    residual, the result's. Where the source's loudest blocks already read
+    the ideal more than the headroom over the meter
+    (:func:`audiolab.loudness.tails.estimated_excess_db`, milliseconds), the
+    meter's run would be over and is skipped: the limiter reads the ideal
+    from the first run. Where it is over all the same (content near the Nyquist
     frequency: noise, clicks; the limiter's gain moves the residual, which
     reads the whole signal), the limiter runs again reading the ideal true
     peak of the source as well, and while its result is still over, aiming
@@ -418,6 +422,12 @@ def limit_holding_ideal(
     aim_db, passes, held, over_db = ceiling_db, 0, False, 0.0
     result: Limited | None = None
     short: tuple[Limited, str] | None = None  # the meter's limiter's, held but short
+    if (
+        ideal_peak
+        and residuals is None
+        and tails.estimated_excess_db(source.samples, rate) > LIMITER_HEADROOM_DB
+    ):  # the meter's limiter would leave the ideal over: read the ideal from the first run
+        residuals = ideal.residuals(source.samples, rate)
     for _ in range(IDEAL_TRIES):
         result, made, why = limit_to_target(
             source, gain_db, target_lufs, aim_db, consume=consume, residuals=residuals

@@ -175,3 +175,39 @@ def test_a_plain_gain_with_room_is_exported_without_the_ideal_transforms(
     assert result.within_tolerance, result.message
     assert len(made) == 1
     assert fft_reference_db(sf.read(result.path, always_2d=True)[0].T) <= -1.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 63),
+    sr=st.sampled_from([32000, 44100, 48000, 96000]),
+    kind=st.sampled_from(["noise", "clipped", "nyquist", "step", "clicks"]),
+    seed=st.integers(0, 2**16),
+)
+def test_the_estimated_excess_of_one_block_is_the_sinc_sum_over_the_meter(
+    n: int, sr: int, kind: str, seed: int
+) -> None:
+    # a signal within one block and shorter than the reach: the estimate sums every tail,
+    # so it is the sinc's largest value over the meter's (or the samples'), exactly
+    x = _signal(kind, n, np.random.default_rng(seed))[np.newaxis]
+    _, meter = truepeak.channel_peaks(x[0], sr)
+    below = max(meter, float(np.abs(x).max()))
+    expected = max(0.0, 20 * np.log10(sinc_sum_peak(x, sr) / below))
+    assert tails.estimated_excess_db(x, sr) == pytest.approx(expected, abs=0.005)
+
+
+def test_the_estimated_excess_tells_full_band_synthesis_from_band_limited_music() -> None:
+    # what decides whether the limiter reads the ideal true peak from its first run: over
+    # the limiter's headroom (0.1 dB) on the programme's white-noise hi-hats, well under
+    # it once the same programme is low-passed to 0.6 of the Nyquist frequency
+    from scipy import signal
+
+    from audiolab.limiting import LIMITER_HEADROOM_DB
+
+    sr = 32000
+    clip = programme(8.0, sr)
+    music = signal.sosfiltfilt(signal.butter(8, 0.6, output="sos"), clip, axis=1)
+    assert tails.estimated_excess_db(clip, sr) > 2 * LIMITER_HEADROOM_DB
+    assert tails.estimated_excess_db(music, sr) < LIMITER_HEADROOM_DB / 2
+    assert tails.estimated_excess_db(np.zeros((2, 4000)), sr) == 0.0
+    assert tails.estimated_excess_db(clip[:, :4000], 4_000_000) == 0.0  # no points between
