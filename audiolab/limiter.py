@@ -154,10 +154,10 @@ class Limiter:
         self.step = min(64, 1 << max(0, (ahead // 6).bit_length() - 1))
         self.reach = -(-ahead // self.step)  # the look-ahead in blocks
         #: The largest true-peak envelope value of every block of ``step`` samples.
-        self.block_peak = block_envelope(samples, sample_rate, floor, self.step)
-        if residuals is not None:  # and what ideal interpolation reads (the same above it)
-            ideal = block_envelope(samples, sample_rate, floor, self.step, residuals=residuals)
-            np.maximum(self.block_peak, ideal, out=self.block_peak)
+        #: Given the residuals, the larger of it and what ideal interpolation reads.
+        self.block_peak = block_envelope(
+            samples, sample_rate, floor, self.step, residuals=residuals
+        )
         self._inverse_peak = 1.0 / np.maximum(self.block_peak, 1e-300)
         self._index = np.arange(len(self.block_peak), dtype=np.float64)
         self._last: tuple[tuple[float, float, Release], np.ndarray] | None = None

@@ -113,8 +113,9 @@ def block_envelope(
         Samples per block: a power of two up to 64.
     residuals : list of Residual, optional
         Given (:func:`audiolab.loudness.ideal.residuals` of ``x``): the envelope
-        of the ideal true peak (:class:`~audiolab.loudness.ideal.IdealSearch`)
-        rather than the meter's.
+        of the larger of the ideal true peak
+        (:class:`~audiolab.loudness.ideal.IdealSearch`) and the meter's, from
+        one search, rather than of the meter's alone.
 
     Returns
     -------
@@ -155,7 +156,9 @@ def block_envelope(
         search = (
             PeakSearch(x[c], sr, floor, above_samples=False)
             if residuals is None
-            else IdealSearch(x[c], sr, floor, above_samples=False, residual=residuals[c])
+            else IdealSearch(
+                x[c], sr, floor, above_samples=False, residual=residuals[c], with_meter=True
+            )
         )
         wm = search.window_max
         out = np.maximum(wm[windows[0]], wm[windows[1]])  # at least the samples' magnitudes

@@ -256,6 +256,10 @@ class IdealSearch(PeakSearch):
         Raise the threshold to the sample peak.
     residual : Residual, optional
         This channel's (computed when not given).
+    with_meter : bool
+        :meth:`point_peaks` reads the larger of the ideal and the meter's
+        values at every point (what a limiter holding both ceilings reads):
+        one search for both, its candidates the ideal's (a superset).
 
     Examples
     --------
@@ -272,7 +276,9 @@ class IdealSearch(PeakSearch):
         *,
         above_samples: bool,
         residual: Residual | None = None,
+        with_meter: bool = False,
     ) -> None:
+        self.with_meter = with_meter
         self.residual = Residual(x, sr) if residual is None else residual
         self.coefficients = residual_kernels(oversampling_factor(sr))[1]
         extra = self.residual.block_bound(sr)
@@ -291,10 +297,33 @@ class IdealSearch(PeakSearch):
         numpy.ndarray
             Shape (len(chosen), phases, 64); points after ``len(x)`` read 0.
         """
-        values = super().interpolate(chosen)
+        return self._ideal(super().interpolate(chosen), chosen)
+
+    def _ideal(self, meter: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+        """The meter's values of the blocks ``chosen`` plus the residual (in ``meter``)."""
         rows = self.residual.rows.reshape(_TERMS, -1, POINTS_PER_BLOCK)[:, chosen]
-        values += np.einsum("pk,kbi->bpi", self.coefficients, rows)
-        return values
+        meter += np.einsum("pk,kbi->bpi", self.coefficients, rows)
+        return meter
+
+    def point_peaks(self, chosen: np.ndarray) -> np.ndarray:
+        """The largest |ideal value| of every point of the blocks ``chosen`` (or of the
+        meter's, when larger, ``with_meter``).
+
+        Parameters
+        ----------
+        chosen : numpy.ndarray
+            Block indices.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (len(chosen), 64).
+        """
+        if not self.with_meter:
+            return super().point_peaks(chosen)
+        meter = PeakSearch.interpolate(self, chosen)
+        peaks = np.abs(meter).max(axis=1)
+        return np.maximum(peaks, np.abs(self._ideal(meter, chosen)).max(axis=1), out=peaks)
 
 
 def ideal_peak(x: np.ndarray, sr: int, found: list[Residual] | None = None) -> float:
