@@ -36,6 +36,8 @@ Examples
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -122,8 +124,32 @@ def _transform_size(points: int) -> int:
     return size
 
 
-@lru_cache(maxsize=4)
+#: The kernels' spectra kept for later signals of the same transform length, in bytes
+#: in all: 16 s at 48 kHz needs 16 MB, 10 minutes 0.46 GB (shared by the file's channels,
+#: then let go).
+SPECTRA_KEPT_BYTES = 256 << 20
+_kept: OrderedDict[tuple[int, int], tuple[np.ndarray, float]] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
 def _kernel_spectra(size: int, factor: int) -> tuple[np.ndarray, float]:
+    """:func:`_made_spectra`, kept while all that is kept stays within
+    :data:`SPECTRA_KEPT_BYTES` (the least recently used let go first)."""
+    key = (size, factor)
+    with _kept_lock:
+        if key in _kept:
+            _kept.move_to_end(key)
+            return _kept[key]
+    made = _made_spectra(size, factor)
+    with _kept_lock:
+        if made[0].nbytes <= SPECTRA_KEPT_BYTES:
+            _kept[key] = made
+            while sum(spectra.nbytes for spectra, _ in _kept.values()) > SPECTRA_KEPT_BYTES:
+                _kept.popitem(last=False)
+    return made
+
+
+def _made_spectra(size: int, factor: int) -> tuple[np.ndarray, float]:
     """Spectra (terms, size // 2 + 1) of the kernels ``W_k`` correlates the signal with,
     single precision, and the largest kernel's 2-norm. Over every circular offset: a
     signal and its points within ``size / 2 - 1`` of each other never wrap round."""
@@ -147,6 +173,13 @@ def _kernel_spectra(size: int, factor: int) -> tuple[np.ndarray, float]:
     return spectra, norm
 
 
+def _residual_size(n: int) -> int:
+    """The FFT length of the residual of ``n`` samples: its points and the kernels' reach
+    (point ``p`` lies between ``x[p - 1]`` and ``x[p]``: ``W_k[p]`` reads ``x[p - 1 + o]``)
+    never wrap round."""
+    return _transform_size(2 * (n + 1 + _HALF))
+
+
 class Residual:
     """The residual of one channel, ideal minus the meter, as its two sequences and a slack.
 
@@ -162,6 +195,9 @@ class Residual:
         One channel, 1-D float64.
     sr : int
         Sample rate in Hz.
+    kernels : tuple, optional
+        The kernels' spectra at this length and rate and their largest norm,
+        when the caller holds them (the channels of one signal share them).
 
     Examples
     --------
@@ -170,16 +206,17 @@ class Residual:
     ((2, 128), 0.0)
     """
 
-    def __init__(self, x: np.ndarray, sr: int) -> None:
+    def __init__(
+        self, x: np.ndarray, sr: int, kernels: tuple[np.ndarray, float] | None = None
+    ) -> None:
         from scipy import fft
 
         n = len(x)
-        # point p lies between x[p - 1] and x[p]: W_k[p] reads x[p - 1 + o]
-        size = _transform_size(2 * (n + 1 + _HALF))  # no wrapping round
+        size = _residual_size(n)
         shifted = np.zeros(size, dtype=np.float32)
         shifted[1 : n + 1] = x
         spectrum = fft.rfft(shifted, overwrite_x=True)
-        spectra, norm = _kernel_spectra(size, oversampling_factor(sr))
+        spectra, norm = kernels or _kernel_spectra(size, oversampling_factor(sr))
         blocks = -(-(n + 1) // POINTS_PER_BLOCK)
         self.rows = np.zeros((_TERMS, blocks * POINTS_PER_BLOCK), dtype=np.float32)
         for k in range(_TERMS):  # the last term takes the signal's spectrum over
@@ -238,7 +275,8 @@ def residuals(x: np.ndarray, sr: int) -> list[Residual]:
     >>> len(residuals(np.zeros((2, 100)), 48000))
     2
     """
-    return [Residual(channel, sr) for channel in x]
+    kernels = _kernel_spectra(_residual_size(x.shape[1]), oversampling_factor(sr))
+    return [Residual(channel, sr, kernels) for channel in x]
 
 
 class IdealSearch(PeakSearch):

@@ -243,3 +243,22 @@ def test_the_expansion_misses_at_most_its_tail_error_of_the_sincs_tails(factor: 
         terms = sum(scale * (-(f - 0.5)) ** k * sign / (0.5 - o) ** (k + 1) for k in range(2))
         assert np.abs(exact - terms).sum() + 1e-10 <= ideal.TAIL_ERROR
     ideal.residual_kernels(factor)  # its fit plus the tail error is under RESIDUAL_ERROR
+
+
+def test_the_kept_kernel_spectra_stay_within_their_budget(monkeypatch) -> None:
+    # a long take's spectra serve its channels and are let go; short takes' are kept,
+    # the least recently used leaving first once the budget is spent
+    monkeypatch.setattr(ideal, "_kept", type(ideal._kept)())
+    short = ideal._kernel_spectra(1 << 12, 16)[0].nbytes
+    monkeypatch.setattr(ideal, "SPECTRA_KEPT_BYTES", 2 * short + short // 2)
+    first = ideal._kernel_spectra(1 << 12, 16)
+    assert ideal._kernel_spectra(1 << 12, 16) is first  # kept
+    ideal._kernel_spectra(1 << 12, 8)
+    ideal._kernel_spectra(5 << 10, 16)  # three do not fit: the least recent goes
+    assert list(ideal._kept) == [(1 << 12, 8), (5 << 10, 16)]
+    ideal._kernel_spectra(1 << 14, 16)  # larger than the budget: made, not kept
+    assert list(ideal._kept) == [(1 << 12, 8), (5 << 10, 16)]
+    x = np.random.default_rng(1).standard_normal((2, 3000))
+    made = ideal.residuals(x, 48000)
+    for channel, residual in zip(x, made, strict=True):  # shared spectra, the same rows
+        np.testing.assert_array_equal(residual.rows, ideal.Residual(channel, 48000).rows)
