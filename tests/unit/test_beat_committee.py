@@ -40,8 +40,13 @@ def test_the_onset_functions_do_not_depend_on_how_the_spectra_are_chunked(
     chunked = _onsets.onset_functions(x, 32000)
     monkeypatch.setattr(_onsets, "CHUNK_FRAMES", 10_000)
     whole = _onsets.onset_functions(x, 32000)
+    # the spectra are single precision, and numpy's FFT may round a batch of frames
+    # differently from another (numpy 2.4: 6e-7 apart): a chunk's edges handled wrongly
+    # would move its frames by far more
     for name in (*_onsets.NAMES, "onset_db"):
-        np.testing.assert_allclose(getattr(chunked, name), getattr(whole, name), atol=1e-9)
+        expected = getattr(whole, name)
+        scale = float(np.abs(expected).max())
+        np.testing.assert_allclose(getattr(chunked, name), expected, rtol=1e-5, atol=1e-6 * scale)
     assert chunked.flatness == pytest.approx(whole.flatness)
 
 
