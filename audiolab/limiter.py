@@ -154,7 +154,7 @@ class Limiter:
         self.step = min(64, 1 << max(0, (ahead // 6).bit_length() - 1))
         self.reach = -(-ahead // self.step)  # the look-ahead in blocks
         #: The largest true-peak envelope value of every block of ``step`` samples.
-        #: Given the residuals, the larger of it and what ideal interpolation reads.
+        #: Given the residuals, the larger of the meter's value and the ideal one.
         self.block_peak = block_envelope(
             samples, sample_rate, floor, self.step, residuals=residuals
         )

@@ -47,12 +47,13 @@ from audiolab.loudness.constants import TRUE_PEAK_TAPS_PER_PHASE
 from audiolab.loudness.ideal import RESIDUAL_ERROR, residual_kernels
 from audiolab.loudness.interpolation import (
     POINTS_PER_BLOCK,
+    block_points,
     interpolator,
     oversampling_factor,
     point_windows,
     sample_rows,
 )
-from audiolab.loudness.truepeak import PeakSearch
+from audiolab.loudness.truepeak import PeakSearch, row_abs_max
 
 __all__ = [
     "LOUDEST_BLOCKS",
@@ -404,17 +405,16 @@ def estimated_excess_db(x: np.ndarray, sr: int, blocks: int = LOUDEST_BLOCKS) ->
     if factor == 1 or not x.size:
         return 0.0
     _, coefficients, _ = residual_kernels(factor)
-    meter_taps = interpolator(factor)[0].T
     most = 1.0
     for channel in x:
         n_blocks = -(-(len(channel) + 1) // POINTS_PER_BLOCK)
         padded = np.zeros(n_blocks * POINTS_PER_BLOCK)
-        np.abs(channel, out=padded[: len(channel)])
-        sample_peaks = padded.reshape(n_blocks, POINTS_PER_BLOCK).max(axis=1)
+        padded[: len(channel)] = channel
+        sample_peaks = row_abs_max(padded, POINTS_PER_BLOCK)
         count = min(blocks, n_blocks)
         chosen = np.sort(np.argpartition(sample_peaks, n_blocks - count)[n_blocks - count :])
         windows = point_windows(channel, chosen)
-        meter = np.abs(np.matmul(meter_taps, windows)).max(axis=(1, 2))
+        meter = np.abs(block_points(channel, sr, chosen, windows)).max(axis=(1, 2))
         values = np.matmul(_narrow_taps(factor), windows)
         values += _within_reach(channel, chosen, _wide_kernels(factor), coefficients)
         below = np.maximum(meter, sample_peaks[chosen])
