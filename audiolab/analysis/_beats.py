@@ -31,6 +31,7 @@ __all__ = [
     "f_measure",
     "information_gain",
     "phase_from_the_start",
+    "stronger_half",
     "track_beats",
     "track_many",
 ]
@@ -172,6 +173,31 @@ def committee(functions: Sequence[np.ndarray], period: np.ndarray) -> tuple[np.n
     return sequences[best], float(gain.sum() / (k * (k - 1))), best
 
 
+def _spread(strength: np.ndarray, reach: int) -> np.ndarray:
+    """The largest of ``strength`` within ``reach`` frames of each frame (timing jitter)."""
+    padded = np.pad(strength, reach)
+    return np.max([padded[k : k + len(strength)] for k in range(2 * reach + 1)], axis=0)
+
+
+def stronger_half(beats: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Every other beat frame: the half whose onsets (the largest within 30 ms) are stronger.
+
+    The beats of the level an octave slower: of two grids a beat apart, the
+    beat is the one the onsets stress (as :func:`phase_from_the_start` decides
+    between a grid and its off-beats).
+
+    Examples
+    --------
+    >>> strength = np.zeros(100); strength[[10, 30, 50, 70]] = [1.0, 0.5, 1.0, 0.5]
+    >>> stronger_half(np.array([10.0, 30.0, 50.0, 70.0]), strength)
+    array([10., 50.])
+    """
+    spread = _spread(strength, 3)
+    halves = beats[0::2], beats[1::2]
+    means = [float(spread[h.astype(np.int64)].mean()) if len(h) else -1.0 for h in halves]
+    return halves[int(means[1] > means[0])]
+
+
 def phase_from_the_start(beats: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """The beat frames, or the grid half a beat later when that one starts the clip.
 
@@ -185,8 +211,7 @@ def phase_from_the_start(beats: np.ndarray, strength: np.ndarray) -> np.ndarray:
     if len(beats) < 4:
         return beats
     reach = 3  # frames: 30 ms
-    padded = np.pad(strength, reach)
-    spread = np.max([padded[k : k + len(strength)] for k in range(2 * reach + 1)], axis=0)
+    spread = _spread(strength, reach)
     frames = beats.astype(np.int64)
     middles = np.rint((beats[:-1] + beats[1:]) / 2).astype(np.int64)
     on, off = float(spread[frames].mean()), float(spread[middles].mean())

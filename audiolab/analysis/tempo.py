@@ -80,6 +80,17 @@ the code:
    with notes but a weak pulse (a rubato string quartet) gets a tempo with a
    low confidence.
 
+7. **A pulse no steadier than chance reads the slower level.** When the
+   salience is in noise's range (under 3), the evidence that chose the
+   faster of two octave levels is no evidence: the level an octave under it
+   is taken when it is an alternative and a tactus (40 BPM or more), as
+   listeners tap expressive, rubato performances at the slower level
+   (Drake, Penel & Bigand 2000), and its beats are the half of the tracked
+   ones with the stronger onsets. The faster level stays the first
+   alternative. On the real set this reads the two slow chamber pieces
+   (Borodin 66, Fauré 74, salience 0.2 and 1.5) at their quarters where
+   they read 128 and 150, and no drum-led clip (salience 3.5 to 30) moves.
+
 The global tempo is the median of the curve, refined on the whole clip with
 the comb when the curve is steady (within 2 %).
 
@@ -101,7 +112,7 @@ from typing import Any
 import numpy as np
 
 from audiolab._threads import single_blas
-from audiolab.analysis._beats import committee, phase_from_the_start
+from audiolab.analysis._beats import committee, phase_from_the_start, stronger_half
 from audiolab.analysis._onsets import onset_functions
 from audiolab.analysis._pulse import (
     AGREE_OCTAVES,
@@ -126,6 +137,11 @@ MIN_SECONDS = 1.5  # shorter clips have no tempo
 SHORT_SECONDS = 6.0  # below this, the confidence is scaled down by duration / SHORT_SECONDS
 MIN_CLARITY = 0.05  # autocorrelation at the pulse period, below: no pulse
 MIN_SALIENCE = 4.0  # below, a pulse is not told from chance: a tempo only where onsets are
+# Below, the chosen level's pulse is no steadier than at tempi that are no level of the
+# music (noise scores 0 to 3): nothing shows the faster level is the beat, and listeners
+# tap expressive, rubato performances at the slower one (Drake, Penel & Bigand 2000).
+WEAK_SALIENCE = 3.0
+MIN_TACTUS_BPM = 40.0  # the slowest beat of tapping studies (London 2004: 1.5 s)
 # Do notes start? Stationary sound (held tones, a chord, a tremolo) has 20 ms rises of the
 # band-mean log-mel power below 4 kHz whose 99th percentile stays under 1 dB; noise rises
 # more (chi-square spread of band powers) but its spectrum is flat, notes' is not.
@@ -355,17 +371,16 @@ def _estimate(x: np.ndarray, rate: int) -> TempoEstimate:
         frames, agreement, _ = committee(members, frame_period)
         tracked.append((agreement, level, curve_bpm, frames))
     agreement, (chosen, share, alternatives), curve_bpm, frames = max(tracked, key=lambda t: t[0])
-    beats = phase_from_the_start(frames, timing) / fps + ONSET_LEAD_S
-    # the curve from the beats: the slope of beat time over beat number in
-    # each window (unbiased at the window's centre for a steady ramp)
-    for i, centre in enumerate(curve_times):
-        inside = np.abs(beats - centre) <= width / fps / 2
-        if inside.sum() >= 4:
-            slope = np.polyfit(np.arange(inside.sum()), beats[inside], 1)[0]
-            if 0.8 < 60.0 / slope / curve_bpm[i] < 1.25:  # the same octave
-                curve_bpm[i] = 60.0 / slope
+    beats, curve_bpm = _beats_and_curve(frames, timing, curve_times, curve_bpm, width, fps)
     # 6. is there a pulse?
     salience = pulse_salience(pulse, _extend(np.arange(n) / fps, curve_times, curve_bpm) / 60 / fps)
+    slower = _slower_level(chosen, alternatives) if salience < WEAK_SALIENCE else None
+    if slower is not None:  # 7. a pulse in chance's range: the slower level
+        curve_bpm = curve_bpm * (slower[0] / chosen)
+        frames = stronger_half(frames, timing)
+        beats, curve_bpm = _beats_and_curve(frames, timing, curve_times, curve_bpm, width, fps)
+        others = tuple(a for a in alternatives if a != slower)
+        chosen, share, alternatives = slower[0], slower[1], ((chosen, share), *others)
     if salience < MIN_SALIENCE and not onsets:
         return TempoEstimate.none(pulse_clarity, salience)
     bpm = float(np.median(curve_bpm))
@@ -390,6 +405,37 @@ def _estimate(x: np.ndarray, rate: int) -> TempoEstimate:
         tuple((b * scale, w) for b, w in alternatives),
         beat_agreement_bits=agreement,
     )
+
+
+def _beats_and_curve(
+    frames: np.ndarray,
+    timing: np.ndarray,
+    curve_times: np.ndarray,
+    curve_bpm: np.ndarray,
+    width: int,
+    fps: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Beat times from the tracked frames, and the curve re-read from them: the slope of
+    beat time over beat number in each window (unbiased at its centre for a steady ramp)."""
+    beats = phase_from_the_start(frames, timing) / fps + ONSET_LEAD_S
+    curve_bpm = curve_bpm.copy()
+    for i, centre in enumerate(curve_times):
+        inside = np.abs(beats - centre) <= width / fps / 2
+        if inside.sum() >= 4:
+            slope = np.polyfit(np.arange(inside.sum()), beats[inside], 1)[0]
+            if 0.8 < 60.0 / slope / curve_bpm[i] < 1.25:  # the same octave
+                curve_bpm[i] = 60.0 / slope
+    return beats, curve_bpm
+
+
+def _slower_level(
+    chosen: float, alternatives: tuple[tuple[float, float], ...]
+) -> tuple[float, float] | None:
+    """The alternative an octave under ``chosen`` (with its share), if it is a tactus."""
+    for bpm, share in alternatives:
+        if abs(math.log2(chosen / bpm) - 1.0) < AGREE_OCTAVES and bpm >= MIN_TACTUS_BPM:
+            return bpm, share
+    return None
 
 
 def _windows(

@@ -402,3 +402,35 @@ def test_even_eighths_put_the_beat_on_the_first_onset(start_s: float) -> None:
     assert result.bpm == pytest.approx(120, rel=0.01)
     phase = np.mod((result.beat_times_s - start_s) / 0.5, 1.0)
     assert np.median(np.minimum(phase, 1.0 - phase)) < 0.1
+
+
+def test_a_weak_pulse_moves_to_the_slower_level_with_the_stronger_half_of_the_beats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ref = reference(120, "C major", duration=8.0, sr=16000, channels=1)
+    steady = tempo.estimate(ref.audio, ref.sample_rate)
+    assert steady.pulse_salience > tempo.WEAK_SALIENCE and round(steady.bpm) == 120
+    monkeypatch.setattr(tempo, "WEAK_SALIENCE", math.inf)  # as if no pulse stood out
+    weak = tempo.estimate(ref.audio, ref.sample_rate)
+    assert weak.bpm == pytest.approx(60.0, rel=0.02)
+    assert weak.alternatives[0][0] == pytest.approx(120.0, rel=0.02)
+    # every other beat of the steady reading, on the downbeats' half (stronger onsets)
+    halves = len(steady.beat_times_s) // 2, -(-len(steady.beat_times_s) // 2)
+    assert len(weak.beat_times_s) in halves
+    assert np.isin(np.round(weak.beat_times_s, 3), np.round(steady.beat_times_s, 3)).all()
+
+
+@pytest.mark.parametrize(
+    ("chosen", "alternatives", "expected"),
+    [
+        (128.0, ((64.0, 0.27),), (64.0, 0.27)),
+        (128.0, ((85.3, 0.3), (63.0, 0.1)), (63.0, 0.1)),
+        (128.0, ((85.3, 0.3),), None),  # 2:3 is no octave
+        (70.0, ((35.0, 0.4),), None),  # slower than a beat is tapped
+        (60.0, ((120.0, 0.4),), None),  # faster, not slower
+    ],
+)
+def test_the_slower_level_is_the_alternative_an_octave_under_within_the_tactus(
+    chosen: float, alternatives: tuple[tuple[float, float], ...], expected: object
+) -> None:
+    assert tempo._slower_level(chosen, alternatives) == expected
