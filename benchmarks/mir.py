@@ -299,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         cold_text = "   -  " if cold is None else f"{cold:6.2f}"
         print(
             f"| {name:16s} | {mean_of(rows, 'acc1'):.2f} | {mean_of(rows, 'acc2'):.2f} "
-            f"|   {mean_of(rows, 'beat_f'):.2f} |    {mean_of(rows, 'p_score'):.2f} "
+            f"|  {mean_of(rows, 'beat_f'):.3f} |   {mean_of(rows, 'p_score'):.3f} "
             f"|      {mean_of(rows, 'key'):.2f} |       {np.mean(table[name]['seconds']):5.2f} "
             f"| {cold_text} |"
         )
