@@ -26,6 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from audiolab.analysis._pulse import local_max
+
 __all__ = [
     "committee",
     "f_measure",
@@ -173,12 +175,6 @@ def committee(functions: Sequence[np.ndarray], period: np.ndarray) -> tuple[np.n
     return sequences[best], float(gain.sum() / (k * (k - 1))), best
 
 
-def _spread(strength: np.ndarray, reach: int) -> np.ndarray:
-    """The largest of ``strength`` within ``reach`` frames of each frame (timing jitter)."""
-    padded = np.pad(strength, reach)
-    return np.max([padded[k : k + len(strength)] for k in range(2 * reach + 1)], axis=0)
-
-
 def stronger_half(beats: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """Every other beat frame: the half whose onsets (the largest within 30 ms) are stronger.
 
@@ -192,7 +188,7 @@ def stronger_half(beats: np.ndarray, strength: np.ndarray) -> np.ndarray:
     >>> stronger_half(np.array([10.0, 30.0, 50.0, 70.0]), strength)
     array([10., 50.])
     """
-    spread = _spread(strength, 3)
+    spread = local_max(strength, 3)
     halves = beats[0::2], beats[1::2]
     means = [float(spread[h.astype(np.int64)].mean()) if len(h) else -1.0 for h in halves]
     return halves[int(means[1] > means[0])]
@@ -211,7 +207,7 @@ def phase_from_the_start(beats: np.ndarray, strength: np.ndarray) -> np.ndarray:
     if len(beats) < 4:
         return beats
     reach = 3  # frames: 30 ms
-    spread = _spread(strength, reach)
+    spread = local_max(strength, reach)
     frames = beats.astype(np.int64)
     middles = np.rint((beats[:-1] + beats[1:]) / 2).astype(np.int64)
     on, off = float(spread[frames].mean()), float(spread[middles].mean())

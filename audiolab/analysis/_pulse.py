@@ -88,6 +88,18 @@ def comb_period(n: np.ndarray, lo: float, hi: float, steps: int = 32) -> float:
     return float(periods[i])
 
 
+def local_max(values: np.ndarray, reach: int) -> np.ndarray:
+    """The largest of ``values`` within ``reach`` frames of each frame (timing jitter).
+
+    Examples
+    --------
+    >>> local_max(np.array([0.0, 1.0, 0.0, 0.0, 0.0]), 1)
+    array([1., 1., 1., 0., 0.])
+    """
+    padded = np.pad(values, reach)
+    return np.max([padded[k : k + len(values)] for k in range(2 * reach + 1)], axis=0)
+
+
 def _offbeat_ratio(accent: np.ndarray, period: float) -> float:
     """How strong the off-beats of pulses at ``period`` are, relative to the pulses.
 
@@ -98,9 +110,7 @@ def _offbeat_ratio(accent: np.ndarray, period: float) -> float:
     if len(accent) < 2 * period:  # pragma: no cover - windows hold two periods of 40 BPM
         return 0.0
     # the largest accent within 3 % of a period of each frame (timing jitter)
-    tolerance = max(1, round(0.03 * period))
-    padded = np.pad(accent, tolerance)
-    spread = np.max([padded[k : k + len(accent)] for k in range(2 * tolerance + 1)], axis=0)
+    spread = local_max(accent, max(1, round(0.03 * period)))
     profile = _phase_means(spread, period)
     half = np.round(np.arange(len(profile)) + period / 2).astype(np.int64) % len(profile)
     pair = profile + profile[half]

@@ -116,6 +116,7 @@ from audiolab.analysis._beats import committee, phase_from_the_start, stronger_h
 from audiolab.analysis._onsets import onset_functions
 from audiolab.analysis._pulse import (
     AGREE_OCTAVES,
+    MIN_BPM,
     STEADY,
     comb_period,
     error_inflation,
@@ -141,7 +142,6 @@ MIN_SALIENCE = 4.0  # below, a pulse is not told from chance: a tempo only where
 # music (noise scores 0 to 3): nothing shows the faster level is the beat, and listeners
 # tap expressive, rubato performances at the slower one (Drake, Penel & Bigand 2000).
 WEAK_SALIENCE = 3.0
-MIN_TACTUS_BPM = 40.0  # the slowest beat of tapping studies (London 2004: 1.5 s)
 # Do notes start? Stationary sound (held tones, a chord, a tremolo) has 20 ms rises of the
 # band-mean log-mel power below 4 kHz whose 99th percentile stays under 1 dB; noise rises
 # more (chi-square spread of band powers) but its spectrum is flat, notes' is not.
@@ -431,9 +431,10 @@ def _beats_and_curve(
 def _slower_level(
     chosen: float, alternatives: tuple[tuple[float, float], ...]
 ) -> tuple[float, float] | None:
-    """The alternative an octave under ``chosen`` (with its share), if it is a tactus."""
+    """The alternative an octave under ``chosen`` (with its share), if it is a tactus (the
+    slowest beat of tapping studies, ``MIN_BPM``: London 2004, 1.5 s)."""
     for bpm, share in alternatives:
-        if abs(math.log2(chosen / bpm) - 1.0) < AGREE_OCTAVES and bpm >= MIN_TACTUS_BPM:
+        if abs(math.log2(chosen / bpm) - 1.0) < AGREE_OCTAVES and bpm >= MIN_BPM:
             return bpm, share
     return None
 
