@@ -19,7 +19,8 @@ The package, a room of its own:
 * :mod:`~audiolab.loudness.truepeak`: the oversampled peak and its "does it
   exceed?" question;
 * :mod:`~audiolab.loudness.ideal`: the ideal (sinc) true peak, the meter's
-  value plus a residual of two FFTs of twice the signal;
+  value plus a residual of FFTs of twice the signal, by
+  :mod:`~audiolab.loudness.fourstep` (long transforms as two passes of short ones);
 * :mod:`~audiolab.loudness.tails`: a bound of it without those FFTs (the
   sinc's tails by summation by parts), enough where the peaks leave room;
 * :mod:`~audiolab.loudness.envelope`: the envelope a limiter reads;

@@ -16,8 +16,9 @@ taps are ``sin(pi f) / pi * (-1)^o / (f - o)``; the meter's taps differ from
 the sinc's within them by a function of ``f`` as smooth. Expanded in powers of
 ``f - 1/2`` both give, for every phase,
 ``residual(m, f) = sin(pi f) / pi * sum_k (-(f - 1/2))^k W_k[m]``: two
-correlations ``W_k`` of the signal with fixed kernels (one FFT of twice its
-length and two inverse ones, the cost of this value), leaving under
+correlations ``W_k`` of the signal with fixed kernels (one complex FFT of
+twice its length and two inverse ones for two channels, by
+:mod:`~audiolab.loudness.fourstep`: the cost of this value), leaving under
 :data:`RESIDUAL_ERROR` of the largest sample. The search is the meter's
 (:class:`~audiolab.loudness.truepeak.PeakSearch`), each block's bound raised by
 the residual's largest there: only the blocks it cannot rule out are
@@ -42,6 +43,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from audiolab.loudness import fourstep
 from audiolab.loudness.constants import TRUE_PEAK_TAPS_PER_PHASE
 from audiolab.loudness.interpolation import POINTS_PER_BLOCK, interpolator, oversampling_factor
 from audiolab.loudness.truepeak import PeakSearch, row_abs_max
@@ -57,7 +59,7 @@ __all__ = [
     "residuals",
 ]
 
-_TERMS = 2  # of the expansion in f - 1/2
+_TERMS = 2  # of the expansion in f - 1/2 (a channel alone takes both in one inverse)
 _HALF = TRUE_PEAK_TAPS_PER_PHASE // 2
 #: What the residual's two terms leave, as a fraction of the largest sample (0.004 dB):
 #: the sinc's tails beyond them (:data:`TAIL_ERROR`) and the fit of the meter's taps
@@ -132,7 +134,7 @@ _kept: OrderedDict[tuple[int, int], tuple[np.ndarray, float]] = OrderedDict()
 _kept_lock = threading.Lock()
 
 
-def _kernel_spectra(size: int, factor: int) -> tuple[np.ndarray, float]:
+def _kernel_spectra(size: int, factor: int) -> _Kernels:
     """:func:`_made_spectra`, kept while all that is kept stays within
     :data:`SPECTRA_KEPT_BYTES` (the least recently used let go first)."""
     key = (size, factor)
@@ -149,28 +151,34 @@ def _kernel_spectra(size: int, factor: int) -> tuple[np.ndarray, float]:
     return made
 
 
-def _made_spectra(size: int, factor: int) -> tuple[np.ndarray, float]:
-    """Spectra (terms, size // 2 + 1) of the kernels ``W_k`` correlates the signal with,
-    single precision, and the largest kernel's 2-norm. Over every circular offset: a
-    signal and its points within ``size / 2 - 1`` of each other never wrap round."""
-    from scipy import fft
+#: The kernels' spectra (terms + 1, rows, columns) in the transform's order, the last
+#: ``W_0``'s plus ``i`` times ``W_1``'s, and the 2-norm of the two kernels together.
+_Kernels = tuple[np.ndarray, float]
 
+
+def _made_spectra(size: int, factor: int) -> _Kernels:
+    """Spectra of the kernels ``W_k`` correlates the signal with, single precision, by
+    the :func:`~audiolab.loudness.fourstep.transform` of ``size`` points. Over every
+    circular offset: a signal and its points within ``size / 2 - 1`` of each other
+    never wrap round."""
     o = np.arange(size)
     o = np.where(o < size // 2, o, o - size)  # the offset of each circular index
     far = (o <= -_HALF) | (o > _HALF)
     sign = np.where(o % 2, -1.0, 1.0)
     near = residual_kernels(factor)[0]
-    spectra = np.empty((_TERMS, size // 2 + 1), dtype=np.complex64)
-    norm = 0.0
+    plan = fourstep.transform(size)
+    spectra = np.empty((_TERMS + 1, plan.rows, plan.columns), dtype=np.complex64)
+    squares = 0.0
     for k in range(_TERMS):
         kernel = np.zeros(size)
         kernel[far] = sign[far] / (0.5 - o[far]) ** (k + 1)
         kernel[np.arange(-_HALF + 1, _HALF + 1) % size] = near[k]
-        norm = max(norm, float(np.sqrt(np.sum(kernel**2))))
+        squares += float(np.sum(kernel**2))
         # W[p] = sum_o x[p + o] kernel(o): x convolved with kernel(-o)
-        spectra[k] = fft.rfft(np.roll(kernel[::-1], 1))
+        spectra[k] = plan.forward(np.roll(kernel[::-1], 1).astype(np.complex64))
+    np.add(spectra[0], 1j * spectra[1], out=spectra[_TERMS])
     spectra.setflags(write=False)
-    return spectra, norm
+    return spectra, math.sqrt(squares)
 
 
 def _residual_size(n: int) -> int:
@@ -180,14 +188,50 @@ def _residual_size(n: int) -> int:
     return _transform_size(2 * (n + 1 + _HALF))
 
 
+def _correlations(x: np.ndarray, sr: int) -> list[tuple[np.ndarray, float]]:
+    """Every channel's ``W_k`` rows (terms, blocks * 64) and its rounding bound.
+
+    Two channels ride in one complex signal, real and imaginary, through one
+    forward transform and one inverse per term; a channel alone takes its two
+    terms in one inverse (``W_0 + i W_1``, both real). The rounding of the
+    single-precision transforms is bounded, generously, by
+    ``10 * eps * log2(size)`` times the 2-norms of what was transformed
+    together and of the kernels.
+    """
+    channels, n = x.shape
+    size = _residual_size(n)
+    spectra, norm = _kernel_spectra(size, oversampling_factor(sr))
+    plan = fourstep.transform(size)
+    width = -(-(n + 1) // POINTS_PER_BLOCK) * POINTS_PER_BLOCK
+    scale = 10.0 * float(np.finfo(np.float32).eps) * math.log2(size) * norm
+    found: list[tuple[np.ndarray, float]] = []
+    for start in range(0, channels, 2):
+        pair = x[start : start + 2]
+        z = np.zeros(size, dtype=np.complex64)
+        z.real[1 : n + 1] = pair[0]
+        if len(pair) == 2:
+            z.imag[1 : n + 1] = pair[1]
+        rounding = scale * math.sqrt(float(np.vdot(pair, pair).real))
+        spectrum = plan.forward(z)
+        rows = np.zeros((len(pair), _TERMS, width), dtype=np.float32)
+        if len(pair) == 1:  # the terms in one inverse
+            w = plan.inverse(np.multiply(spectrum, spectra[_TERMS], out=spectrum))[: n + 1]
+            rows[0, 0, : n + 1], rows[0, 1, : n + 1] = w.real, w.imag
+        for k in range(_TERMS if len(pair) == 2 else 0):  # the last takes the spectrum over
+            product = np.multiply(spectrum, spectra[k], out=spectrum if k == _TERMS - 1 else None)
+            w = plan.inverse(product)[: n + 1]
+            rows[0, k, : n + 1], rows[1, k, : n + 1] = w.real, w.imag
+        found += [(channel_rows, rounding) for channel_rows in rows]
+    return found
+
+
 class Residual:
     """The residual of one channel, ideal minus the meter, as its two sequences and a slack.
 
     ``rows[k, p]`` is ``W_k`` at point ``p`` (0 past the last point); every
     point's residual is ``sum_k coefficients[phase, k] * rows[k, p]`` within
     ``slack``: the expansion's :data:`RESIDUAL_ERROR` of the largest sample,
-    and the single-precision FFTs' rounding (bounded, generously, by
-    ``10 * eps * log2(size)`` times the 2-norms of the signal and the kernel).
+    and the single-precision FFTs' rounding.
 
     Parameters
     ----------
@@ -195,9 +239,9 @@ class Residual:
         One channel, 1-D float64.
     sr : int
         Sample rate in Hz.
-    kernels : tuple, optional
-        The kernels' spectra at this length and rate and their largest norm,
-        when the caller holds them (the channels of one signal share them).
+    found : tuple, optional
+        Its rows and rounding bound, when computed with other channels
+        (:func:`residuals`).
 
     Examples
     --------
@@ -207,24 +251,10 @@ class Residual:
     """
 
     def __init__(
-        self, x: np.ndarray, sr: int, kernels: tuple[np.ndarray, float] | None = None
+        self, x: np.ndarray, sr: int, found: tuple[np.ndarray, float] | None = None
     ) -> None:
-        from scipy import fft
-
-        n = len(x)
-        size = _residual_size(n)
-        shifted = np.zeros(size, dtype=np.float32)
-        shifted[1 : n + 1] = x
-        spectrum = fft.rfft(shifted, overwrite_x=True)
-        spectra, norm = kernels or _kernel_spectra(size, oversampling_factor(sr))
-        blocks = -(-(n + 1) // POINTS_PER_BLOCK)
-        self.rows = np.zeros((_TERMS, blocks * POINTS_PER_BLOCK), dtype=np.float32)
-        for k in range(_TERMS):  # the last term takes the signal's spectrum over
-            product = np.multiply(spectrum, spectra[k], out=spectrum if k == _TERMS - 1 else None)
-            self.rows[k, : n + 1] = fft.irfft(product, size, overwrite_x=True)[: n + 1]
-        peak = max(float(x.max()), -float(x.min())) if n else 0.0
-        eps = float(np.finfo(np.float32).eps)
-        rounding = 10.0 * eps * math.log2(size) * math.sqrt(float(np.dot(x, x))) * norm
+        self.rows, rounding = found or _correlations(x[np.newaxis], sr)[0]
+        peak = max(float(x.max()), -float(x.min())) if len(x) else 0.0
         self.slack = RESIDUAL_ERROR * peak + rounding
 
     def block_bound(self, sr: int) -> np.ndarray:
@@ -255,9 +285,7 @@ def residuals(x: np.ndarray, sr: int) -> list[Residual]:
     """The :class:`Residual` of every channel of validated audio (what the searches share).
 
     Linear in the signal: a gain scales it, so one serves the input at every gain.
-    The channels one after the other: in threads (the FFTs release the GIL) they
-    measured 1.00x on 16 s stereo at 32 kHz (``python benchmarks/truepeak.py``),
-    the transforms bound by memory, not by a core.
+    Channels two by two in one complex transform (:func:`_correlations`).
 
     Parameters
     ----------
@@ -275,8 +303,9 @@ def residuals(x: np.ndarray, sr: int) -> list[Residual]:
     >>> len(residuals(np.zeros((2, 100)), 48000))
     2
     """
-    kernels = _kernel_spectra(_residual_size(x.shape[1]), oversampling_factor(sr))
-    return [Residual(channel, sr, kernels) for channel in x]
+    return [
+        Residual(channel, sr, found) for channel, found in zip(x, _correlations(x, sr), strict=True)
+    ]
 
 
 class IdealSearch(PeakSearch):
