@@ -15,7 +15,10 @@ this script prints
   bounds it, the sinc's tails adding up like a harmonic series), and
   :func:`audiolab.loudness.ideal.ideal_peak` (the meter's value plus the exact
   residual, which the writer now holds the ceiling by);
-* what the ideal check costs per channel against the meter's, and an export.
+* what the ideal check costs against the meter's, and an export; and the
+  residual's transforms (:mod:`audiolab.loudness.fourstep`, two channels in one
+  complex signal) against per-channel real FFTs of twice the signal, which they
+  replaced, the two in turn.
 
     python benchmarks/truepeak.py            # the CI grid's lossless files
     python benchmarks/truepeak.py --quick    # the six files the sweep pinned as misses
