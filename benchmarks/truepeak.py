@@ -136,17 +136,10 @@ def real_ffts(clip: np.ndarray, rate: int) -> list[np.ndarray]:
     n = clip.shape[1]
     size = ideal._residual_size(n)
     if (size, rate) not in _REAL_SPECTRA:  # the kernels, as the residual defines them
-        o = np.arange(size)
-        o = np.where(o < size // 2, o, o - size)
-        far = (o <= -16) | (o > 16)
-        near = ideal.residual_kernels(oversampling_factor(rate))[0]
-        spectra = []
-        for k in range(2):
-            kernel = np.zeros(size)
-            kernel[far] = np.where(o[far] % 2, -1.0, 1.0) / (0.5 - o[far]) ** (k + 1)
-            kernel[np.arange(-15, 17) % size] = near[k]
-            spectra.append(fft.rfft(np.roll(kernel[::-1], 1)).astype(np.complex64))
-        _REAL_SPECTRA[size, rate] = spectra
+        factor = oversampling_factor(rate)
+        _REAL_SPECTRA[size, rate] = [
+            fft.rfft(ideal._kernel(size, factor, k)).astype(np.complex64) for k in range(2)
+        ]
     spectra = _REAL_SPECTRA[size, rate]
     found = []
     for channel in clip:

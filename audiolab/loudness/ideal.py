@@ -161,24 +161,29 @@ def _made_spectra(size: int, factor: int) -> _Kernels:
     the :func:`~audiolab.loudness.fourstep.transform` of ``size`` points. Over every
     circular offset: a signal and its points within ``size / 2 - 1`` of each other
     never wrap round."""
-    o = np.arange(size)
-    o = np.where(o < size // 2, o, o - size)  # the offset of each circular index
-    far = (o <= -_HALF) | (o > _HALF)
-    sign = np.where(o % 2, -1.0, 1.0)
-    near = residual_kernels(factor)[0]
     plan = fourstep.transform(size)
     spectra = np.empty((_TERMS + 1, plan.rows, plan.columns), dtype=np.complex64)
     squares = 0.0
     for k in range(_TERMS):
-        kernel = np.zeros(size)
-        kernel[far] = sign[far] / (0.5 - o[far]) ** (k + 1)
-        kernel[np.arange(-_HALF + 1, _HALF + 1) % size] = near[k]
+        kernel = _kernel(size, factor, k)
         squares += float(np.sum(kernel**2))
-        # W[p] = sum_o x[p + o] kernel(o): x convolved with kernel(-o)
-        spectra[k] = plan.forward(np.roll(kernel[::-1], 1).astype(np.complex64))
+        spectra[k] = plan.forward(kernel.astype(np.complex64))
     np.add(spectra[0], 1j * spectra[1], out=spectra[_TERMS])
     spectra.setflags(write=False)
     return spectra, math.sqrt(squares)
+
+
+def _kernel(size: int, factor: int, k: int) -> np.ndarray:
+    """Kernel ``k`` of the residual over ``size`` circular offsets, reversed for a
+    convolution (``W[p] = sum_o x[p + o] kernel(o)``: x convolved with ``kernel(-o)``):
+    the near fit over the meter's taps, the sinc's tails beyond."""
+    o = np.arange(size)
+    o = np.where(o < size // 2, o, o - size)  # the offset of each circular index
+    far = (o <= -_HALF) | (o > _HALF)
+    kernel = np.zeros(size)
+    kernel[far] = np.where(o[far] % 2, -1.0, 1.0) / (0.5 - o[far]) ** (k + 1)
+    kernel[np.arange(-_HALF + 1, _HALF + 1) % size] = residual_kernels(factor)[0][k]
+    return np.roll(kernel[::-1], 1)
 
 
 def _residual_size(n: int) -> int:
