@@ -79,6 +79,31 @@ def test_the_ideal_true_peak_is_the_sinc_sum_at_every_point(
         assert ideal.exceeds(x, sr, level) == (level < expected)
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    n=st.integers(1, 300),
+    channels=st.integers(2, 5),
+    sr=st.sampled_from([8000, 44100, 48000, 192000]),
+    seed=st.integers(0, 2**16),
+)
+def test_every_channel_of_a_pair_or_alone_reads_its_own_sinc_sum(
+    n: int, channels: int, sr: int, seed: int
+) -> None:
+    # channels ride two by two in one complex transform (a last one alone): each channel's
+    # ideal value is still its own, whichever part of the pair it was and however loud
+    rng = np.random.default_rng(seed)
+    kinds = ["noise", "clipped", "nyquist", "step", "clicks"]
+    x = np.stack([_signal(kinds[c], n, rng) * 10.0**-c for c in range(channels)])
+    found = ideal.residuals(x, sr)
+    for channel, residual in zip(x, found, strict=True):
+        expected = sinc_sum_peak(channel[np.newaxis], sr)
+        got = ideal.ideal_peak(channel[np.newaxis], sr, [residual])
+        assert got == pytest.approx(expected, abs=residual.slack + 1e-9)
+    assert ideal.ideal_peak(x, sr, found) == pytest.approx(
+        sinc_sum_peak(x, sr), abs=max(r.slack for r in found) + 1e-9
+    )
+
+
 @pytest.mark.parametrize("size", [640, 768, 1024])
 @pytest.mark.parametrize("kind", ["nyquist", "clicks"])
 def test_the_longest_signal_of_a_transform_length_does_not_wrap_round(size: int, kind: str) -> None:
