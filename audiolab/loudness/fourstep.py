@@ -54,8 +54,9 @@ class Transform:
     """The single-precision complex FFT of ``size`` points, in two passes where it pays.
 
     The twiddle ``exp(-2 pi i n1 k2 / S)`` is applied as two small tables'
-    product, rows ``k2 = u + U v`` taking ``A[u] * B[v]``: a few hundred
-    kilobytes at any size, where the whole table would be 8 bytes a point.
+    product, rows ``k2 = u + U v`` taking ``A[u] * B[v]``: about ``2 S^(3/4)``
+    points (1 MB with their conjugates at 2^20 points, 25 MB at 2^26), where
+    the whole table would be ``S`` (8 MB and 512 MB).
 
     Parameters
     ----------
@@ -87,7 +88,7 @@ class Transform:
     def _twiddle(self, a: np.ndarray, inverse: bool) -> None:
         """Multiply ``a`` (rows, columns) by the twiddle (or its conjugate), in place."""
         near, far = (self.near_conj, self.far_conj) if inverse else (self.near, self.far)
-        factor = np.empty_like(near)  # the block's twiddle, made where the cache holds it
+        factor = np.empty_like(near)  # one block's twiddle at a time
         for v, block in enumerate(a.reshape(-1, self.block, self.columns)):
             block *= np.multiply(near, far[v], out=factor)
 
@@ -103,6 +104,13 @@ class Transform:
         -------
         numpy.ndarray
             complex64, (rows, columns): ``[k2, k1]`` is the DFT at ``k2 + rows * k1``.
+
+        Examples
+        --------
+        >>> t = Transform(1 << 14)
+        >>> spectrum = t.forward(np.ones(1 << 14, dtype=np.complex64))
+        >>> spectrum.shape, float(abs(spectrum[0, 0]))  # all in the DFT's first point
+        ((128, 128), 16384.0)
         """
         from scipy import fft
 
@@ -124,6 +132,13 @@ class Transform:
         -------
         numpy.ndarray
             complex64, 1-D, ``size`` points.
+
+        Examples
+        --------
+        >>> t = Transform(1 << 14)
+        >>> z = np.exp(1j * np.arange(1 << 14)).astype(np.complex64)
+        >>> bool(np.allclose(t.inverse(t.forward(z.copy())), z, atol=1e-4))
+        True
         """
         from scipy import fft
 
