@@ -23,9 +23,17 @@ Part 4, shared gain: four stems of one mix exported with ``gain="shared"``
 and with ``gain="each"``: the time of each, the loudest stem's loudness and
 how far the stems' loudness differences moved from the originals'.
 
+Part 5 (``--judges``), what the ideal check buys: the full sweep exported with
+``ideal_peak=True`` (the default) and with ``ideal_peak=False`` (the ceiling
+held by the meter's 32-tap interpolation only), each file's true peak read by
+two 16x judges: the sweep's ideal one (a zero-padded FFT) and
+``scipy.signal.resample_poly`` (a Kaiser-windowed FIR, what a delivery check
+may use): how many files each reads over the ceiling, and the highest.
+
     python benchmarks/export.py                  # the full grid (1280 cases, minutes)
     python benchmarks/export.py --grid ci        # the grid CI runs
     python benchmarks/export.py --repeat 15 --skip-sweep
+    python benchmarks/export.py --skip-sweep --judges  # about 12 minutes
 
 Not a test: figures are printed, never asserted.
 """
@@ -233,11 +241,52 @@ def shared(folder: Path, repeat: int) -> None:
               f"all within: {all(r.within_tolerance for r in results)}")  # fmt: skip
 
 
+def polyphase_true_peak(audio: np.ndarray, factor: int = 16) -> float:
+    """dBTP by ``scipy.signal.resample_poly`` ``factor`` times (its default Kaiser
+    FIR), silence either side, the largest magnitude."""
+    from scipy import signal
+
+    peak = 0.0
+    for channel in np.atleast_2d(audio):
+        padded = np.concatenate([np.zeros(256), channel, np.zeros(256)])
+        peak = max(peak, float(np.abs(signal.resample_poly(padded, factor, 1)).max()))
+    return 20 * np.log10(peak) if peak > 0 else -np.inf
+
+
+def judges(folder: Path) -> None:
+    """The full sweep with and without the ideal check, each file read by both judges."""
+    cases = sweep.full_grid()
+    print("\nthe ceiling by two 16x judges, full sweep (files the export wrote; -1 dBTP)")
+    print(f"{'export':22s} {'files':>5s} {'over, FFT':>9s} {'highest':>8s} "
+          f"{'over, FIR':>9s} {'highest':>8s} {'seconds':>7s}")  # fmt: skip
+    for ideal_peak in (True, False):
+        started = time.perf_counter()
+        ideal_over, fir_over, ideal_peaks, fir_peaks = 0, 0, [], []
+        for case in cases:
+            path = folder / f"{case.id}{sweep.EXTENSIONS[case.format]}"
+            try:
+                export(sweep.make_input(case), path, case.rate, format=case.format,
+                       bit_depth=case.bit_depth, target_lufs=case.target,
+                       true_peak_db=sweep.CEILING, ideal_peak=ideal_peak)  # fmt: skip
+            except Exception:  # the sweep's own run reports these (silent inputs)
+                continue
+            written = sf.read(path, dtype="float64", always_2d=True)[0].T
+            path.unlink()
+            ideal_peaks.append(sweep.reference_true_peak(written))
+            fir_peaks.append(polyphase_true_peak(written))
+            ideal_over += ideal_peaks[-1] > sweep.CEILING
+            fir_over += fir_peaks[-1] > sweep.CEILING
+        print(f"{f'ideal_peak={ideal_peak}':22s} {len(ideal_peaks):5d} {ideal_over:9d} "
+              f"{max(ideal_peaks):8.3f} {fir_over:9d} {max(fir_peaks):8.3f} "
+              f"{time.perf_counter() - started:7.0f}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--grid", choices=["full", "ci"], default="full")
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--judges", action="store_true", help="part 5 (about 12 minutes)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         if not args.skip_sweep:
@@ -245,6 +294,8 @@ def main() -> None:
         timing(Path(folder), args.repeat)
         takes(Path(folder), max(3, args.repeat // 3))
         shared(Path(folder), args.repeat)
+        if args.judges:
+            judges(Path(folder))
 
 
 if __name__ == "__main__":
