@@ -152,7 +152,7 @@ def export(
     ideal_peak : bool
         Hold the ceiling by the ideal (sinc) true peak as well as by the
         BS.1770 meter's (:mod:`audiolab.loudness.ideal`): material with content
-        near the Nyquist frequency can crest up to about 0.8 dB over the
+        near the Nyquist frequency can crest up to about 1.3 dB over the
         meter's reading between its samples. False holds it by the meter
         only, as BS.1770 delivery checks measure it: four to six times
         faster.

@@ -4,7 +4,8 @@ The meter's true peak (:mod:`audiolab.loudness.truepeak`) interpolates with a
 32-tap Kaiser sinc, as BS.1770 asks (Annex 2's example has 12 taps): it rolls
 off from about 82 % of the Nyquist frequency, so material with content up to
 the Nyquist frequency (noise, clicks, bursts, hard limiting) can peak between
-its samples higher than it reads: up to 0.8 dB on the export sweep's files,
+its samples higher than it reads: up to 1.3 dB on the export sweep's files
+written with the meter's ceiling only (``benchmarks/export.py --judges``),
 against interpolation by the sinc (``sum_n x[n] sinc(t - n)``, silence either
 side, what a zero-padded FFT computes). A longer filter closes that only like
 1 / taps, and no fixed margin bounds it (the sinc's tails add up like a
