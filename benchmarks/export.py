@@ -41,6 +41,7 @@ Not a test: figures are printed, never asserted.
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import sys
 import tempfile
@@ -255,29 +256,22 @@ def polyphase_true_peak(audio: np.ndarray, factor: int = 16) -> float:
 
 def judges(folder: Path) -> None:
     """The full sweep with and without the ideal check, each file read by both judges."""
-    cases = sweep.full_grid()
     print("\nthe ceiling by two 16x judges, full sweep (files the export wrote; -1 dBTP)")
     print(f"{'export':22s} {'files':>5s} {'over, FFT':>9s} {'highest':>8s} "
           f"{'over, FIR':>9s} {'highest':>8s} {'seconds':>7s}")  # fmt: skip
     for ideal_peak in (True, False):
         started = time.perf_counter()
-        ideal_over, fir_over, ideal_peaks, fir_peaks = 0, 0, [], []
-        for case in cases:
-            path = folder / f"{case.id}{sweep.EXTENSIONS[case.format]}"
-            try:
-                export(sweep.make_input(case), path, case.rate, format=case.format,
-                       bit_depth=case.bit_depth, target_lufs=case.target,
-                       true_peak_db=sweep.CEILING, ideal_peak=ideal_peak)  # fmt: skip
-            except Exception:  # the sweep's own run reports these (silent inputs)
-                continue
-            written = sf.read(path, dtype="float64", always_2d=True)[0].T
-            path.unlink()
-            ideal_peaks.append(sweep.reference_true_peak(written))
-            fir_peaks.append(polyphase_true_peak(written))
-            ideal_over += ideal_peaks[-1] > sweep.CEILING
-            fir_over += fir_peaks[-1] > sweep.CEILING
-        print(f"{f'ideal_peak={ideal_peak}':22s} {len(ideal_peaks):5d} {ideal_over:9d} "
-              f"{max(ideal_peaks):8.3f} {fir_over:9d} {max(fir_peaks):8.3f} "
+        ours = functools.partial(export, ideal_peak=ideal_peak)
+        outcomes = [
+            sweep.run_case(case, folder, ours, {"fir": polyphase_true_peak})
+            for case in sweep.full_grid()
+        ]
+        written = [o for o in outcomes if o.error is None]  # the others: silent inputs
+        ideal_peaks = [o.true_peak for o in written if o.true_peak is not None]
+        fir_peaks = [o.extra["fir"] for o in written]
+        print(f"{f'ideal_peak={ideal_peak}':22s} {len(written):5d} "
+              f"{sum(p > sweep.CEILING for p in ideal_peaks):9d} {max(ideal_peaks):8.3f} "
+              f"{sum(p > sweep.CEILING for p in fir_peaks):9d} {max(fir_peaks):8.3f} "
               f"{time.perf_counter() - started:7.0f}")  # fmt: skip
 
 

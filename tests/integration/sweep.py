@@ -292,8 +292,14 @@ def reason_of(text: str) -> str:
     return text[:60] or "(no reason given)"
 
 
-def run_case(case: Case, folder: Path, export: Callable[..., object]) -> Outcome:
-    """Export one case with ``export`` and judge the file independently."""
+def run_case(
+    case: Case,
+    folder: Path,
+    export: Callable[..., object],
+    judges: dict[str, Callable[[np.ndarray], float]] | None = None,
+) -> Outcome:
+    """Export one case with ``export`` and judge the file independently (and by each
+    of ``judges``, its reading of the written samples kept in ``Outcome.extra``)."""
     path = folder / f"{case.id}{EXTENSIONS[case.format]}"
     audio = make_input(case)
     try:
@@ -318,6 +324,7 @@ def run_case(case: Case, folder: Path, export: Callable[..., object]) -> Outcome
         reported_lufs=getattr(result, "output_lufs", None),
         reported_true_peak=getattr(result, "true_peak_dbtp", None),
         message=getattr(result, "message", None),
+        extra={name: judge(written) for name, judge in (judges or {}).items()},
     )
     path.unlink()
     return outcome
